@@ -1,0 +1,24 @@
+"""tinygrad_edu: a from-scratch autodiff engine for seeing how neural networks compute.
+
+``Value`` is the scalar engine (one node per number); ``Tensor`` the numpy-backed one.
+Importing this package loads numpy only: Numba, numba.cuda and Graphviz load on first use.
+"""
+
+from .backends import available_backends, get_backend, set_backend
+from .context import enable_grad, is_grad_enabled, no_grad
+from .errors import AxisError, DTypeError, GradError, IndexingError, ShapeError, TinygradEduError
+from .gradcheck import GradcheckError, gradcheck
+from .random import manual_seed
+from .functions import cat, linear_act, stack, where
+from .tensor import Tensor
+from .value import Value
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "Value", "cat", "stack", "where", "linear_act",
+    "no_grad", "enable_grad", "is_grad_enabled", "manual_seed",
+    "gradcheck", "GradcheckError",
+    "set_backend", "get_backend", "available_backends",
+    "TinygradEduError", "ShapeError", "DTypeError", "GradError", "AxisError", "IndexingError",
+]

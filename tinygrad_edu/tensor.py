@@ -1,0 +1,533 @@
+"""``Tensor``: an n-dimensional array that records the operations applied to it.
+
+Each op validates its arguments (so mistakes get a message naming the op, the shapes and what
+was expected), then applies a primitive from ``ops.py`` or composes several. ``backward()``
+walks the recorded graph in reverse topological order, iteratively.
+"""
+
+import numbers
+
+import numpy as np
+
+from . import ops
+from . import scalar_math as sm
+from .backends import get_device
+from .creation import TensorCreation
+from .errors import AxisError, DTypeError, GradError, IndexingError, ShapeError
+from .function import backpropagate
+from .validation import (as_numpy_array, broadcast_shape, check_dtype, check_nonempty_reduction,
+                         normalize_axis, shape_arg)
+
+__all__ = ["Tensor"]
+
+_GELU_CODES = {"none": sm.GELU, "tanh": sm.GELU_TANH}
+
+
+class Tensor(TensorCreation):
+    """An n-dimensional array with reverse-mode autodiff.
+
+    ``Tensor(data, requires_grad=False, dtype=None, device="cpu", label="")``. ``data`` may be a
+    number, nested lists, a numpy array or a Tensor; it is copied. Python floats become float32
+    and Python ints int64; a numpy array keeps its dtype (float32, float64, ints, bool);
+    ``dtype=`` overrides. Only floating tensors can require grad.
+
+    ``.data`` is the underlying array (writable and shared: ``t.data[...] = x`` changes ``t``).
+    ``.grad`` is a Tensor of the same shape after ``backward()``, or None.
+    ``label`` names the tensor in graph drawings.
+
+    >>> x = Tensor([1.0, 2.0], requires_grad=True); (x * x).sum().backward(); x.grad
+    Tensor([2., 4.], dtype=float32)
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "label", "_ctx", "_device", "_scope",
+                 "__weakref__")
+    # numpy defers to our reflected operators (ndarray + Tensor -> Tensor.__radd__).
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad=False, dtype=None, device="cpu", label=""):
+        dev = get_device(device)
+        array = as_numpy_array(data.numpy() if isinstance(data, Tensor) else data, dtype)
+        if requires_grad and array.dtype.kind != "f":
+            raise DTypeError(f"Tensor: only floating tensors can require grad, got dtype "
+                             f"{array.dtype}; pass dtype=float32 or float64")
+        self.data = dev.backend.asarray(array, array.dtype)
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.label = str(label)
+        self._ctx = None
+        self._device = dev
+        self._scope = ()
+
+    @classmethod
+    def _wrap(cls, data, device, requires_grad=False):
+        """A Tensor around an array the engine just made (no copy, no validation)."""
+        t = object.__new__(cls)
+        t.data, t.grad, t.requires_grad, t.label = data, None, requires_grad, ""
+        t._ctx, t._device, t._scope = None, device, ()
+        return t
+
+    def _const(self, value, dtype):
+        return Tensor._wrap(self._device.backend.asarray(np.asarray(value, dtype), dtype),
+                            self._device)
+
+    # ---- attributes and conversions ----
+    shape = property(lambda self: tuple(self.data.shape), doc="Tuple of dimension sizes.")
+    ndim = property(lambda self: self.data.ndim, doc="Number of dimensions.")
+    dtype = property(lambda self: self.data.dtype, doc="numpy dtype of the elements.")
+    device = property(lambda self: self._device.name, doc="Name of the device ('cpu').")
+    _parents = property(lambda self: self._ctx.parents if self._ctx else (),
+                        doc="Input tensors of the op that made this one (for renderers).")
+    _op = property(lambda self: self._ctx.op if self._ctx else "",
+                   doc="Name of the op that made this tensor; '' for a leaf.")
+
+    @property
+    def is_leaf(self):
+        """True for tensors not produced by a recorded op (inputs, parameters)."""
+        return self._ctx is None
+
+    def numel(self):
+        """Number of elements."""
+        return int(self.data.size)
+
+    def numpy(self):
+        """The values as a numpy array (shared with the tensor on the CPU)."""
+        return self._device.backend.to_numpy(self.data)
+
+    def item(self):
+        """The single value as a Python number; error unless the tensor has one element."""
+        if self.numel() != 1:
+            raise ShapeError(f"item: only one-element tensors convert to a Python number, got "
+                             f"shape {self.shape}")
+        return self.numpy().item()
+
+    def tolist(self):
+        """The values as nested Python lists."""
+        return self.numpy().tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             "use .any() / .all() on .numpy(), or .item()")
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __repr__(self):
+        body = np.array2string(self.numpy(), separator=", ", prefix="Tensor(", precision=4,
+                               threshold=64, edgeitems=3)
+        extras = [f"dtype={self.dtype}"]
+        if self.device != "cpu":
+            extras.append(f"device={self.device!r}")
+        if self._ctx is not None:
+            extras.append(f"op={self._op}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.label:
+            extras.append(f"label={self.label!r}")
+        return f"Tensor({body}, {', '.join(extras)})"
+
+    def detach(self):
+        """A tensor sharing this one's data, cut off from the graph (no grad)."""
+        return Tensor._wrap(self.data, self._device)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place (floating tensors only) and return self."""
+        if requires_grad and self.dtype.kind != "f":
+            raise DTypeError(f"requires_grad_: only floating tensors can require grad, got "
+                             f"dtype {self.dtype}")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def astype(self, dtype):
+        """This tensor converted to ``dtype`` (differentiable between float dtypes)."""
+        dtype = check_dtype(dtype, "astype")
+        if dtype == self.dtype:
+            return self
+        if self.requires_grad and dtype.kind != "f":
+            return Tensor._wrap(self.data.astype(dtype), self._device)
+        return ops.Cast.apply(self, dtype=dtype)
+
+    def float(self):
+        """This tensor as float32."""
+        return self.astype(np.float32)
+
+    def double(self):
+        """This tensor as float64."""
+        return self.astype(np.float64)
+
+    # ---- operands ----
+    def _operand(self, other, op):
+        """``other`` as a Tensor for a binary op with self, applying the dtype rules."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (bool, np.bool_)) or (
+                isinstance(other, numbers.Number) and not isinstance(other, numbers.Complex)):
+            pass
+        elif isinstance(other, numbers.Real):
+            pass
+        elif isinstance(other, (list, tuple, np.ndarray)):
+            return Tensor(other, device=self._device)
+        else:
+            raise DTypeError(f"{op}: cannot combine a Tensor with {type(other).__name__} "
+                             f"{other!r}; expected a Tensor, a real number or an array")
+        # A Python scalar takes the tensor's dtype, so it never upcasts float32 to float64.
+        if self.dtype.kind == "f":
+            return self._const(other, self.dtype)
+        if isinstance(other, (float, np.floating)):
+            return self._const(other, np.float32)
+        return self._const(other, self.dtype if not isinstance(other, bool) else np.bool_)
+
+    def _binary(self, other, op, reflected=False):
+        """Validated ``(a, b)`` tensors for an elementwise op, self first unless reflected."""
+        if isinstance(other, numbers.Complex) and not isinstance(other, numbers.Real):
+            raise DTypeError(f"{op}: complex numbers are not supported, got {other!r}")
+        other = self._operand(other, op)
+        a, b = (other, self) if reflected else (self, other)
+        if a.dtype != b.dtype and (a.dtype.kind == "f") != (b.dtype.kind == "f"):
+            # int with float: the float dtype wins (numpy would pick float64 for int64).
+            target = a.dtype if a.dtype.kind == "f" else b.dtype
+            a, b = (a if a.dtype == target else a.astype(target),
+                    b if b.dtype == target else b.astype(target))
+        if a.data.shape != b.data.shape:
+            broadcast_shape(op, a.shape, b.shape)
+        return a, b
+
+    # ---- arithmetic ----
+    def __add__(self, other):
+        return ops.Add.apply(*self._binary(other, "add"))
+
+    def __radd__(self, other):
+        return ops.Add.apply(*self._binary(other, "add", reflected=True))
+
+    def __sub__(self, other):
+        a, b = self._binary(other, "sub")
+        return a + (-b)
+
+    def __rsub__(self, other):
+        a, b = self._binary(other, "sub", reflected=True)
+        return a + (-b)
+
+    def __mul__(self, other):
+        return ops.Mul.apply(*self._binary(other, "mul"))
+
+    def __rmul__(self, other):
+        return ops.Mul.apply(*self._binary(other, "mul", reflected=True))
+
+    def __truediv__(self, other):
+        a, b = self._binary(other, "div")
+        return a * b.reciprocal()
+
+    def __rtruediv__(self, other):
+        a, b = self._binary(other, "div", reflected=True)
+        return a * b.reciprocal()
+
+    def __pow__(self, other):
+        return ops.Pow.apply(*self._binary(other, "pow"))
+
+    def __rpow__(self, other):
+        return ops.Pow.apply(*self._binary(other, "pow", reflected=True))
+
+    def __neg__(self):
+        return ops.Neg.apply(self)
+
+    def __matmul__(self, other):
+        return self.matmul(other)
+
+    def __rmatmul__(self, other):
+        return self._operand(other, "matmul").matmul(self)
+
+    def matmul(self, other):
+        """Matrix product with numpy's rules (1-D, 2-D, batched with broadcast batch dims)."""
+        a, b = self, self._operand(other, "matmul")
+        if a.ndim == 0 or b.ndim == 0:
+            raise ShapeError(f"matmul: both operands need at least 1 dimension, got shapes "
+                             f"{a.shape} and {b.shape}; use * for scalars")
+        k_a = a.shape[-1]
+        k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if k_a != k_b:
+            raise ShapeError(f"matmul: cannot multiply shapes {a.shape} and {b.shape}: the last "
+                             f"dimension of the first ({k_a}) must equal the "
+                             f"{'first' if b.ndim == 1 else 'second-to-last'} dimension of the "
+                             f"second ({k_b})")
+        if a.ndim > 2 or b.ndim > 2:
+            broadcast_shape("matmul (batch dimensions)", a.shape[:-2], b.shape[:-2])
+        if a.dtype != b.dtype and (a.dtype.kind == "f") != (b.dtype.kind == "f"):
+            target = a.dtype if a.dtype.kind == "f" else b.dtype
+            a, b = a.astype(target), b.astype(target)
+        return ops.Matmul.apply(a, b)
+
+    def reciprocal(self):
+        """1 / x."""
+        self._require_float("reciprocal")
+        return ops.Reciprocal.apply(self)
+
+    # ---- comparisons (not differentiable) ----
+    def _compare(self, other, name, op):
+        if not isinstance(other, (Tensor, numbers.Number, np.ndarray, list, tuple, np.generic)):
+            return NotImplemented
+        a, b = self._binary(other, op)
+        return Tensor._wrap(self._device.backend.compare(name, a.data, b.data), self._device)
+
+    def __lt__(self, other):
+        return self._compare(other, "less", "<")
+
+    def __le__(self, other):
+        return self._compare(other, "less_equal", "<=")
+
+    def __gt__(self, other):
+        return self._compare(other, "greater", ">")
+
+    def __ge__(self, other):
+        return self._compare(other, "greater_equal", ">=")
+
+    def __eq__(self, other):
+        return self._compare(other, "equal", "==")
+
+    def __ne__(self, other):
+        return self._compare(other, "not_equal", "!=")
+
+    __hash__ = object.__hash__
+
+    # ---- elementwise functions ----
+    def _require_float(self, op):
+        if self.dtype.kind != "f":
+            raise DTypeError(f"{op}: needs a floating tensor, got dtype {self.dtype}; convert "
+                             "with .float() or .double()")
+
+    def exp(self):
+        """e^x elementwise."""
+        self._require_float("exp")
+        return ops.Exp.apply(self)
+
+    def log(self):
+        """Natural log elementwise (nan for negative inputs, -inf at 0, like numpy)."""
+        self._require_float("log")
+        return ops.Log.apply(self)
+
+    def sqrt(self):
+        """Square root elementwise."""
+        self._require_float("sqrt")
+        return ops.Sqrt.apply(self)
+
+    def abs(self):
+        """|x| elementwise; its gradient at 0 is 0."""
+        return ops.Abs.apply(self)
+
+    def clip(self, lo=None, hi=None):
+        """Values limited to [lo, hi] (either may be None); gradient 1 inside, 0 outside."""
+        if lo is None and hi is None:
+            raise ValueError("clip: give at least one of lo and hi")
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"clip: lo ({lo}) must not exceed hi ({hi})")
+        cast = self.dtype.type
+        return ops.Clip.apply(self, lo=None if lo is None else cast(lo),
+                              hi=None if hi is None else cast(hi))
+
+    # ---- activations ----
+    def _activation(self, name, code, slope=0.0):
+        self._require_float(name)
+        return ops.Activation.apply(self, code=code, slope=float(slope), name=name)
+
+    def relu(self):
+        """max(0, x)."""
+        return self._activation("relu", sm.RELU)
+
+    def leaky_relu(self, negative_slope=0.01):
+        """x for x > 0, else negative_slope * x."""
+        return self._activation("leaky_relu", sm.LEAKY_RELU, negative_slope)
+
+    def sigmoid(self):
+        """1 / (1 + e^-x), stable for large |x|."""
+        return self._activation("sigmoid", sm.SIGMOID)
+
+    def tanh(self):
+        """Hyperbolic tangent."""
+        return self._activation("tanh", sm.TANH)
+
+    def gelu(self, approximate="none"):
+        """GELU: x * Phi(x) exactly (``"none"``) or with the tanh approximation (``"tanh"``)."""
+        if approximate not in _GELU_CODES:
+            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        return self._activation("gelu" if approximate == "none" else "gelu_tanh",
+                                _GELU_CODES[approximate])
+
+    def silu(self):
+        """x * sigmoid(x) (also called swish)."""
+        return self._activation("silu", sm.SILU)
+
+    def prelu(self, weight):
+        """x for x > 0, else weight * x, with a learnable ``weight`` (broadcast over x)."""
+        x, w = self._binary(weight, "prelu")
+        return ops.Where.apply(x > 0, x, x * w)
+
+    def softmax(self, axis=-1):
+        """exp(x) / sum(exp(x)) along ``axis``, computed stably."""
+        return self.log_softmax(axis).exp()
+
+    def log_softmax(self, axis=-1):
+        """x - logsumexp(x) along ``axis``, computed stably."""
+        return self - self.logsumexp(axis, keepdims=True)
+
+    def logsumexp(self, axis=-1, keepdims=False):
+        """log(sum(exp(x))) along ``axis`` without overflow (the max is subtracted first)."""
+        self._require_float("logsumexp")
+        axes = normalize_axis(axis, self.ndim, "logsumexp")
+        shift = self.data.max(axis=axes, keepdims=True) if self.numel() else self.data
+        # The shift is a constant for the gradient; an infinite max would give inf - inf.
+        shift = np.where(np.isfinite(shift), shift, 0).astype(self.dtype)
+        shifted = self - Tensor._wrap(shift, self._device)
+        out = shifted.exp().sum(axes, keepdims=True).log() + Tensor._wrap(shift, self._device)
+        return out if keepdims else out.reshape(ops._reduced_shape(self.shape, axes))
+
+    # ---- reductions ----
+    def sum(self, axis=None, keepdims=False):
+        """Sum over ``axis`` (None: all; an int or a tuple of ints)."""
+        return ops.Sum.apply(self, axis=normalize_axis(axis, self.ndim, "sum"),
+                             keepdims=bool(keepdims))
+
+    def mean(self, axis=None, keepdims=False):
+        """Mean over ``axis`` (None: all)."""
+        self._require_float("mean")
+        axes = normalize_axis(axis, self.ndim, "mean")
+        count = self.numel() if axes is None else int(np.prod([self.shape[a] for a in axes]))
+        return self.sum(axes, keepdims) * (1.0 / count if count else float("nan"))
+
+    def max(self, axis=None, keepdims=False):
+        """Maximum over ``axis``; ties share the gradient evenly."""
+        axes = normalize_axis(axis, self.ndim, "max")
+        check_nonempty_reduction("max", self.shape, axes)
+        return ops.Max.apply(self, axis=axes, keepdims=bool(keepdims))
+
+    def min(self, axis=None, keepdims=False):
+        """Minimum over ``axis``; ties share the gradient evenly."""
+        check_nonempty_reduction("min", self.shape, normalize_axis(axis, self.ndim, "min"))
+        return -((-self).max(axis, keepdims))
+
+    # ---- shape ----
+    def reshape(self, *shape):
+        """The same values with a new shape; one entry may be -1."""
+        shape = shape_arg(shape, "reshape")
+        if shape.count(-1) > 1 or any(n < -1 for n in shape):
+            raise ShapeError(f"reshape: invalid target shape {shape}; only one -1 is allowed "
+                             "and sizes must be non-negative")
+        known = int(np.prod([n for n in shape if n != -1]))
+        if -1 in shape:
+            if known == 0 or self.numel() % known:
+                raise ShapeError(f"reshape: cannot reshape tensor of shape {self.shape} "
+                                 f"({self.numel()} elements) into {shape}")
+            shape = tuple(self.numel() // known if n == -1 else n for n in shape)
+        elif known != self.numel():
+            raise ShapeError(f"reshape: cannot reshape tensor of shape {self.shape} "
+                             f"({self.numel()} elements) into {shape} ({known} elements)")
+        if shape == self.shape:
+            return self
+        return ops.Reshape.apply(self, shape=shape)
+
+    def transpose(self, *axes):
+        """Axes permuted: reversed by default, or in the order given."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        if not axes:
+            axes = tuple(range(self.ndim - 1, -1, -1))
+        normalized = tuple(int(a) % self.ndim if self.ndim else a for a in axes
+                           if isinstance(a, (int, np.integer)) and -self.ndim <= a < self.ndim)
+        if len(axes) != self.ndim or sorted(normalized) != list(range(self.ndim)):
+            raise AxisError(f"transpose: axes {axes} are not a permutation of the "
+                            f"{self.ndim} dimensions of a tensor of shape {self.shape}")
+        return ops.Transpose.apply(self, axes=normalized)
+
+    T = property(lambda self: self.transpose(), doc="The tensor with its axes reversed.")
+
+    def flatten(self, start_axis=0, end_axis=-1):
+        """Axes ``start_axis..end_axis`` merged into one (all of them by default)."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = normalize_axis((start_axis,), self.ndim, "flatten")[0], \
+            normalize_axis((end_axis,), self.ndim, "flatten")[0]
+        if start > end:
+            raise AxisError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis}")
+        merged = int(np.prod(self.shape[start:end + 1]))
+        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
+
+    def unsqueeze(self, axis):
+        """A new size-1 axis inserted at ``axis``."""
+        if not -self.ndim - 1 <= axis <= self.ndim:
+            raise AxisError(f"unsqueeze: axis {axis} is out of range for a tensor with "
+                            f"{self.ndim} dimensions (valid: {-self.ndim - 1}..{self.ndim})")
+        axis = axis % (self.ndim + 1)
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def __getitem__(self, index):
+        index = _normalize_index(index)
+        try:
+            return ops.GetItem.apply(self, index=index)
+        except IndexError as exc:
+            raise IndexingError(f"getitem: index {index!r} is invalid for a tensor of shape "
+                                f"{self.shape}: {exc}") from None
+
+    # ---- autodiff ----
+    def backward(self, grad=None):
+        """Backpropagate from this tensor, adding d self / d t to ``t.grad`` for every tensor
+        ``t`` in the graph that requires grad (intermediate ones included, so renderers can
+        show them). A one-element output seeds with 1; any other needs ``grad`` of its shape.
+        Gradients accumulate across calls; reset with ``t.grad = None`` or a module's
+        ``zero_grad()``.
+        """
+        if not self.requires_grad:
+            raise GradError("backward: this tensor does not require grad (none of its inputs "
+                            "had requires_grad=True, or it was computed under no_grad)")
+        backend = self._device.backend
+        if grad is None:
+            if self.numel() != 1:
+                raise GradError(f"backward: output has shape {self.shape}; backward() without "
+                                "grad needs a one-element output. Reduce it first (e.g. "
+                                f".sum()) or pass grad= with shape {self.shape}")
+            seed = backend.full(self.data.shape, 1, self.dtype)
+        else:
+            seed = grad.data if isinstance(grad, Tensor) else as_numpy_array(grad, self.dtype)
+            if tuple(seed.shape) != self.shape:
+                raise ShapeError(f"backward: grad has shape {tuple(seed.shape)} but the output "
+                                 f"has shape {self.shape}; they must match")
+            seed = backend.asarray(seed, self.dtype)
+        backpropagate(self, seed)
+
+    def _accumulate_grad(self, g):
+        if self.grad is None:
+            # Leaves own a private copy: backward may hand the same array to several inputs,
+            # and optimizers or clip_grad_norm_ change leaf gradients in place.
+            data = np.array(g) if self._ctx is None else g
+            self.grad = Tensor._wrap(data, self._device)
+        elif self._ctx is None:
+            self.grad.data += g
+        else:
+            self.grad.data = self.grad.data + g
+
+
+def _normalize_index(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    out = []
+    for part in parts:
+        if isinstance(part, Tensor):
+            part = part.numpy()
+        if isinstance(part, list):
+            part = np.array(part)
+        if isinstance(part, np.ndarray) and part.dtype.kind not in "iub":
+            raise IndexingError(f"getitem: index arrays must hold integers or booleans, got "
+                                f"dtype {part.dtype}")
+        if isinstance(part, (float, np.floating, str)):
+            raise IndexingError(f"getitem: index {part!r} must be an int, slice, None, "
+                                "Ellipsis or an integer array")
+        out.append(part)
+    return tuple(out) if isinstance(index, tuple) else out[0]
+
+

@@ -1,0 +1,3 @@
+"""Computation-graph drawings for tinygrad_edu (installed as ``tinygrad_edu.viz``)."""
+
+__all__ = []
