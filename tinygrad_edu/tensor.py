@@ -170,14 +170,9 @@ class Tensor(TensorCreation):
         """``other`` as a Tensor for a binary op with self, applying the dtype rules."""
         if isinstance(other, Tensor):
             return other
-        if isinstance(other, (bool, np.bool_)) or (
-                isinstance(other, numbers.Number) and not isinstance(other, numbers.Complex)):
-            pass
-        elif isinstance(other, numbers.Real):
-            pass
-        elif isinstance(other, (list, tuple, np.ndarray)):
+        if isinstance(other, (list, tuple, np.ndarray)):
             return Tensor(other, device=self._device)
-        else:
+        if not isinstance(other, (numbers.Real, np.bool_)):
             raise DTypeError(f"{op}: cannot combine a Tensor with {type(other).__name__} "
                              f"{other!r}; expected a Tensor, a real number or an array")
         # A Python scalar takes the tensor's dtype, so it never upcasts float32 to float64.
