@@ -34,9 +34,11 @@ def as_numpy_array(data, dtype):
         except ValueError as exc:
             raise ShapeError(f"Tensor: nested lists must be rectangular (same length at each "
                              f"level); numpy said: {exc}") from None
-        if array.dtype.kind == "f":
-            array = array.astype(np.float32)   # Python floats default to float32
-        elif array.dtype.kind in "iu":
+        # Python floats default to float32 and ints to int64, unless dtype= says otherwise
+        # (converting through float32 first would round float64 data).
+        if dtype is None and array.dtype.kind == "f":
+            array = array.astype(np.float32)
+        elif dtype is None and array.dtype.kind in "iu":
             array = array.astype(np.int64)
     if array.dtype.kind == "O":
         raise DTypeError("Tensor: data must be numbers; got objects (ragged lists or "
