@@ -62,7 +62,8 @@ class Reciprocal(Function):
 
 
 class Pow(Function):
-    """out = a ** b;  da = g * b * a^(b-1), db = g * out * log(a) (0 where a = 0 and b >= 0)."""
+    """out = a ** b;  da = g * b * a^(b-1) (0 where b = 0), db = g * out * log(a) (0 where
+    a = 0 and b >= 0)."""
     op = "pow"
 
     def forward(self, a, b):
@@ -74,7 +75,10 @@ class Pow(Function):
         be, a, b = self.backend, self.a, self.b
         da = db = None
         if self.needs_input_grad[0]:
-            da = be.mul(g, be.mul(b, be.pow(a, be.add(b, -1))))
+            d_base = be.mul(b, be.pow(a, be.add(b, -1)))
+            # a^0 is constant in a; b * a^(b-1) alone would give 0 * inf = nan at a = 0.
+            d_base = be.where(be.compare("equal", b, 0), 0, d_base)
+            da = be.mul(g, d_base).astype(g.dtype, copy=False)
         if self.needs_input_grad[1]:
             at_zero = be.compare("equal", a, 0)
             log_a = be.where(at_zero, 0, be.log(be.where(at_zero, 1, be.abs(a))))
