@@ -180,7 +180,10 @@ class Tensor(TensorCreation):
             return self._const(other, self.dtype)
         if isinstance(other, (float, np.floating)):
             return self._const(other, np.float32)
-        return self._const(other, self.dtype if not isinstance(other, bool) else np.bool_)
+        if isinstance(other, (bool, np.bool_)):
+            return self._const(other, np.bool_)
+        # An int with a bool tensor counts as int64 (True + 2 is 3, not True).
+        return self._const(other, np.int64 if self.dtype.kind == "b" else self.dtype)
 
     def _binary(self, other, op, reflected=False):
         """Validated ``(a, b)`` tensors for an elementwise op, self first unless reflected."""
@@ -219,12 +222,10 @@ class Tensor(TensorCreation):
         return ops.Mul.apply(*self._binary(other, "mul", reflected=True))
 
     def __truediv__(self, other):
-        a, b = self._binary(other, "div")
-        return a * b.reciprocal()
+        return _true_divide(*self._binary(other, "div"))
 
     def __rtruediv__(self, other):
-        a, b = self._binary(other, "div", reflected=True)
-        return a * b.reciprocal()
+        return _true_divide(*self._binary(other, "div", reflected=True))
 
     def __pow__(self, other):
         return ops.Pow.apply(*self._binary(other, "pow"))
@@ -506,6 +507,13 @@ class Tensor(TensorCreation):
             self.grad.data += g
         else:
             self.grad.data = self.grad.data + g
+
+
+def _true_divide(a, b):
+    """a / b as a * (1 / b); integers divide into float32, as in PyTorch."""
+    if a.dtype.kind != "f" and b.dtype.kind != "f":
+        a, b = a.astype(np.float32), b.astype(np.float32)
+    return a * b.reciprocal()
 
 
 def _normalize_index(index):
