@@ -86,14 +86,16 @@ def _tensor_jacobians(fn, inputs, eps):
     numeric = {i: np.zeros_like(analytic[i]) for i in targets}
     with no_grad():
         for i in targets:
-            flat = inputs[i].data.reshape(-1)  # a view: perturbing it perturbs the input
-            for j in range(flat.size):
-                original = flat[j]
-                flat[j] = original + eps
+            data = inputs[i].data
+            # Index the array itself (in C order, like ravel): reshape(-1) of a non-contiguous
+            # array would be a copy, and perturbing a copy changes nothing.
+            for j, element in enumerate(np.ndindex(data.shape)):
+                original = data[element]
+                data[element] = original + eps
                 plus = np.array(fn(*inputs).numpy(), dtype=np.float64).ravel()
-                flat[j] = original - eps
+                data[element] = original - eps
                 minus = np.array(fn(*inputs).numpy(), dtype=np.float64).ravel()
-                flat[j] = original
+                data[element] = original
                 numeric[i][:, j] = (plus - minus) / (2 * eps)
     return analytic, numeric, targets
 
