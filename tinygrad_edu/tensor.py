@@ -368,22 +368,35 @@ class Tensor(TensorCreation):
 
     def softmax(self, axis=-1):
         """exp(x) / sum(exp(x)) along ``axis``, computed stably."""
-        return self.log_softmax(axis).exp()
+        shifted, _, axes = self._minus_max("softmax", axis)
+        e = shifted.exp()
+        return e / e.sum(axes, keepdims=True)
 
     def log_softmax(self, axis=-1):
         """x - logsumexp(x) along ``axis``, computed stably."""
-        return self - self.logsumexp(axis, keepdims=True)
+        shifted, _, axes = self._minus_max("log_softmax", axis)
+        return shifted - shifted.exp().sum(axes, keepdims=True).log()
 
     def logsumexp(self, axis=-1, keepdims=False):
         """log(sum(exp(x))) along ``axis`` without overflow (the max is subtracted first)."""
-        self._require_float("logsumexp")
-        axes = normalize_axis(axis, self.ndim, "logsumexp")
-        shift = self.data.max(axis=axes, keepdims=True) if self.numel() else self.data
-        # The shift is a constant for the gradient; an infinite max would give inf - inf.
-        shift = np.where(np.isfinite(shift), shift, 0).astype(self.dtype)
-        shifted = self - Tensor._wrap(shift, self._device)
-        out = shifted.exp().sum(axes, keepdims=True).log() + Tensor._wrap(shift, self._device)
+        shifted, shift, axes = self._minus_max("logsumexp", axis)
+        out = shifted.exp().sum(axes, keepdims=True).log() + shift
         return out if keepdims else out.reshape(ops._reduced_shape(self.shape, axes))
+
+    def _minus_max(self, op, axis):
+        """``(x - m, m, axes)`` with m the max along ``axis``, held constant.
+
+        exp(x - m) cannot overflow, and softmax, log_softmax and logsumexp - m are unchanged by
+        a shift, so a constant m leaves their gradients exact. Working from x - m (rather than
+        x - logsumexp(x)) also keeps float32 results precise for inputs far from 0.
+        """
+        self._require_float(op)
+        axes = normalize_axis(axis, self.ndim, op)
+        shift = self.data.max(axis=axes, keepdims=True) if self.numel() else self.data
+        # An infinite max would give inf - inf.
+        shift = np.where(np.isfinite(shift), shift, 0).astype(self.dtype)
+        shift = Tensor._wrap(shift, self._device)
+        return self - shift, shift, axes
 
     # ---- reductions ----
     def sum(self, axis=None, keepdims=False):
