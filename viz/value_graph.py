@@ -1,0 +1,83 @@
+"""Drawing of a scalar ``Value`` graph: a record per value, a small node per operation.
+
+This is the classic scalar-engine picture: each value shows its label, data and grad; each
+operation (``+``, ``*``, ``tanh``) is a small grey node; an edge from an input to an operation
+carries the local derivative d(op output)/d(input), so the chain rule can be read off the
+drawing: a value's grad is the sum over its outgoing edges of (edge label x grad after the op).
+"""
+
+from ..value import Value
+from .labels import bold, escape, fmt, html_label, small
+from .plan import COLORS, Drawing, GRAD_TEXT, WARNING_TEXT, check_size, param_names
+from .walk import collect
+
+__all__ = ["value_drawing"]
+
+
+def value_drawing(root, *, show_data, show_grad, params, max_nodes, backward):
+    """A ``Drawing`` of every Value that ``root`` depends on.
+
+    Edges carry the local derivative: "∂ 2" on the way forward; drawn ``backward`` they
+    read "× 2", the factor the gradient is multiplied by as it flows back along the edge.
+    """
+    values, edges = collect(root, lambda v: v._prev)
+    op_count = sum(1 for v in values if v._prev)
+    check_size(len(values) + op_count, max_nodes,
+               f"Pass max_nodes={len(values) + op_count} or more to draw it anyway, or draw a "
+               "smaller example: a Value graph has one node per number and per operation, while "
+               "the Tensor engine draws a whole layer as a few nodes.")
+    names = param_names(params, (Value,))
+    drawing = Drawing()
+    for i, v in enumerate(values):
+        if v is root:
+            role = "output"
+        elif id(v) in names:
+            role = "parameter"
+        else:
+            role = "input" if not v._prev else "intermediate"
+        title = names.get(id(v), v.label)
+        drawing.node(f"v{i}", _value_label(v, title, show_data, show_grad, COLORS[role]),
+                     shape="plain")
+        if v._prev:
+            op_label, op_attrs = _op_label(v)
+            drawing.node(f"o{i}", op_label, **op_attrs)
+            drawing.edge(f"o{i}", f"v{i}")
+    sign = "\u00d7" if backward else "\u2202"
+    for parent, child, position in edges:
+        attrs = {}
+        if show_grad:
+            local = values[child]._local_grads[position]
+            attrs = {"label": html_label(small(f"{sign} {escape(fmt(local))}", GRAD_TEXT))}
+        drawing.edge(f"v{parent}", f"o{child}", **attrs)
+    return drawing
+
+
+def _value_label(v, title, show_data, show_grad, fill):
+    cells = []
+    if title:
+        cells.append(bold(escape(title)))
+    if show_data:
+        cells.append(f"data {escape(fmt(v.data))}")
+    if show_grad:
+        cells.append(f'<FONT COLOR="{GRAD_TEXT}">grad {escape(fmt(v.grad))}</FONT>')
+    if not cells:
+        cells.append("value")
+    row = "".join(f"<TD>{c}</TD>" for c in cells)
+    return html_label(f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4" '
+                      f'BGCOLOR="{fill}" STYLE="ROUNDED"><TR>{row}</TR></TABLE>')
+
+
+def _op_label(v):
+    """Label and attributes of the op node that produced ``v``.
+
+    A ReLU whose input is <= 0 outputs 0 and passes no gradient back: for the one example in a
+    Value graph that unit is dead, so it is marked in the warning colour. (A leaky ReLU never
+    dies: its negative side still passes a small gradient.)
+    """
+    op = escape(v._op)
+    attrs = {"shape": "ellipse", "style": "filled", "fillcolor": COLORS["op"],
+             "margin": "0.04,0.02", "width": "0.3", "height": "0.3"}
+    if v._op == "relu" and v._prev[0].data <= 0:
+        attrs.update(fillcolor=COLORS["dead"], color=WARNING_TEXT)
+        return html_label(f"{op}<BR/>{small('dead', WARNING_TEXT)}"), attrs
+    return html_label(op), attrs
