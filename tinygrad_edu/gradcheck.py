@@ -49,9 +49,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
             element = np.unravel_index(in_idx, shape) if shape else ()
             message = (f"gradcheck: gradient mismatch for input {i} at element "
                        f"{tuple(int(e) for e in element)} (output element {int(out_idx)}): "
-                       f"backward gives {analytic[i][out_idx, in_idx]!r}, finite differences "
-                       f"give {numeric[i][out_idx, in_idx]!r} (eps={eps}, atol={atol}, "
-                       f"rtol={rtol}); {int(bad.sum())} of {bad.size} entries differ")
+                       f"backward gives {float(analytic[i][out_idx, in_idx])!r}, finite "
+                       f"differences give {float(numeric[i][out_idx, in_idx])!r} (eps={eps}, "
+                       f"atol={atol}, rtol={rtol}); {int(bad.sum())} of {bad.size} entries "
+                       "differ")
             if raise_exception:
                 raise GradcheckError(message)
             return False
