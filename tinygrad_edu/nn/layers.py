@@ -1,0 +1,179 @@
+"""The textbook's building blocks: a neuron, a layer of neurons, a network of layers.
+
+Orientation: weights are stored as ``(nin, nout)`` and layers compute ``x @ weight + bias``
+for a batch ``x`` of shape ``(batch, nin)``. This is the transpose of PyTorch's ``(out, in)``
+storage; a PyTorch ``nn.Linear`` weight ``W`` corresponds to our ``W.T``.
+Biases start at zero; weights follow ``init`` (see ``tinygrad_edu.init.init_weight_``).
+"""
+
+import numbers
+
+from .. import init as _init
+from ..errors import DTypeError, ShapeError
+from ..functions import linear_act
+from ..tensor import Tensor
+from .activations import activate, canonical_activation
+from .module import Module, Parameter
+
+__all__ = ["Neuron", "Linear", "Layer", "MLP"]
+
+PRELU_INIT = 0.25  # He et al.'s starting slope for PReLU
+
+
+def _size(n, what, op):
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"{op}: {what} must be a positive int, got {n!r}")
+    return int(n)
+
+
+def _prelu_slope(activation):
+    """A learnable scalar slope for ``"prelu"``, else None."""
+    return Parameter(Tensor.full((), PRELU_INIT)) if activation == "prelu" else None
+
+
+def _input(module, x, nin):
+    """``x`` as a Tensor of the module's dtype, checked to be ``(nin,)`` or ``(batch, nin)``."""
+    dtype = module.weight.dtype
+    if not isinstance(x, Tensor):
+        x = Tensor(x, dtype=dtype)
+    name = f"{type(module).__name__}({module.extra_repr()})"
+    if x.ndim not in (1, 2) or x.shape[-1] != nin:
+        raise ShapeError(f"{name}: input has shape {x.shape}, expected ({nin},) or "
+                         f"(batch, {nin})")
+    if x.dtype != dtype:
+        raise DTypeError(f"{name}: input has dtype {x.dtype} but the parameters are {dtype}; "
+                         f"convert the input with .astype(np.{dtype}) or the module with "
+                         ".double() / .float()")
+    return x
+
+
+def _affine(module, nin, nout, bias, init, activation, negative_slope):
+    """Give ``module`` a ``weight`` (nin, nout), initialized for ``activation``, and a zero
+    ``bias`` (nout,) or None."""
+    module.weight = Parameter(Tensor.zeros(nin, nout))
+    module.bias = Parameter(Tensor.zeros(nout)) if bias else None
+    _init.init_weight_(module.weight, init, activation, negative_slope, PRELU_INIT)
+
+
+def _arrow(activation):
+    return f", {activation}" if activation else ""
+
+
+class Neuron(Module):
+    """The textbook neuron: ``z = x·w + b`` then ``activation(z)``.
+
+    ``w`` has shape ``(nin,)`` and ``b`` is a scalar. Takes one input ``(nin,)`` (returns a
+    scalar) or a batch ``(n, nin)`` (returns ``(n,)``).
+
+    >>> n = Neuron(2, activation="tanh"); n(Tensor([1.0, -2.0])).shape
+    ()
+    """
+
+    def __init__(self, nin, activation="relu", init="auto", negative_slope=0.01):
+        super().__init__()
+        self.nin = _size(nin, "nin", "Neuron")
+        self.activation = canonical_activation(activation)
+        self.negative_slope = float(negative_slope)
+        self.w = Parameter(Tensor.zeros(self.nin))
+        self.b = Parameter(Tensor.zeros(()))
+        self.prelu_weight = _prelu_slope(self.activation)
+        _init.init_weight_(self.w, init, self.activation, self.negative_slope, PRELU_INIT)
+
+    @property
+    def weight(self):
+        """``w``, under the name the other layers use."""
+        return self.w
+
+    def pre_activation(self, x):
+        """The weighted sum ``z = x·w + b`` (before the activation)."""
+        return _input(self, x, self.nin) @ self.w + self.b
+
+    def forward(self, x):
+        z = self.pre_activation(x)
+        if self.activation == "prelu":
+            return z.prelu(self.prelu_weight)
+        return activate(z, self.activation, self.negative_slope)
+
+    def extra_repr(self):
+        return f"{self.nin} inputs{_arrow(self.activation or 'identity')}"
+
+
+class Linear(Module):
+    """``x @ weight + bias`` with ``weight`` of shape ``(nin, nout)`` and ``bias`` ``(nout,)``.
+
+    Note the orientation: PyTorch stores the transpose, ``(nout, nin)``. ``init="auto"`` is
+    Xavier (there is no activation here).
+    """
+
+    def __init__(self, nin, nout, bias=True, init="auto"):
+        super().__init__()
+        self.nin, self.nout = _size(nin, "nin", "Linear"), _size(nout, "nout", "Linear")
+        _affine(self, self.nin, self.nout, bias, init, None, 0.01)
+
+    def forward(self, x):
+        return linear_act(_input(self, x, self.nin), self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"{self.nin}→{self.nout}" + ("" if self.bias is not None else ", bias=False")
+
+
+class Layer(Module):
+    """A layer: ``nout`` neurons side by side, ``activation(x @ weight + bias)``.
+
+    Runs as ONE fused op (``tinygrad_edu.linear_act``: matmul, bias and activation in one
+    kernel on the Numba backend). For ``"prelu"`` the slope ``prelu_weight`` (a learnable
+    scalar shared by the layer, starting at 0.25) is applied after the fused linear part.
+    Attributes: ``weight`` (nin, nout), ``bias`` (nout,) or None, ``activation`` (the canonical
+    name, ``"silu"`` for ``"swish"``, or None), ``negative_slope``, ``prelu_weight``.
+    """
+
+    def __init__(self, nin, nout, activation="relu", init="auto", bias=True,
+                 negative_slope=0.01):
+        super().__init__()
+        self.nin, self.nout = _size(nin, "nin", "Layer"), _size(nout, "nout", "Layer")
+        self.activation = canonical_activation(activation)
+        self.negative_slope = float(negative_slope)
+        _affine(self, self.nin, self.nout, bias, init, self.activation, self.negative_slope)
+        self.prelu_weight = _prelu_slope(self.activation)
+
+    def pre_activation(self, x):
+        """``z = x @ weight + bias`` (before the activation)."""
+        return linear_act(_input(self, x, self.nin), self.weight, self.bias)
+
+    def forward(self, x):
+        x = _input(self, x, self.nin)
+        if self.activation == "prelu":
+            return linear_act(x, self.weight, self.bias).prelu(self.prelu_weight)
+        return linear_act(x, self.weight, self.bias, activation=self.activation,
+                          negative_slope=self.negative_slope)
+
+    def extra_repr(self):
+        return f"{self.nin}→{self.nout}{_arrow(self.activation)}"
+
+
+class MLP(Module):
+    """A multilayer perceptron: Layers of sizes ``nin → hidden... → nout``.
+
+    Hidden layers use ``activation``; the last one ``out_activation`` (None: raw scores).
+    ``MLP(128, [256, 128, 64], 1)`` is the textbook's recommendation-ranking network. The
+    Layers are in ``self.layers`` (parameters ``layers.0.weight``, ``layers.0.bias``, ...).
+    """
+
+    def __init__(self, nin, hidden, nout, activation="relu", out_activation=None, init="auto",
+                 negative_slope=0.01):
+        super().__init__()
+        hidden = [hidden] if isinstance(hidden, numbers.Integral) else list(hidden)
+        sizes = [_size(nin, "nin", "MLP")] + [_size(h, "hidden size", "MLP") for h in hidden] \
+            + [_size(nout, "nout", "MLP")]
+        activations = [activation] * len(hidden) + [out_activation]
+        self.layers = [Layer(a, b, act, init, negative_slope=negative_slope)
+                       for a, b, act in zip(sizes[:-1], sizes[1:], activations)]
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def extra_repr(self):
+        sizes = [self.layers[0].nin] + [layer.nout for layer in self.layers]
+        return "→".join(map(str, sizes))
