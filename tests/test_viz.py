@@ -181,6 +181,7 @@ def test_small_arrays_are_listed_and_large_ones_summarised():
     assert summarize(np.array([[1.0, 2.0], [3.0, 4.0]])) == ["[[1, 2],", "[3, 4]]"]
     big = np.arange(100, dtype=np.float32)
     assert summarize(big) == [f"mean {fmt(49.5)}  std {fmt(big.std())}", "min 0  max 99"]
+    assert summarize(np.zeros(256, np.float32)) == ["all 0"]
     assert summarize(np.array([True, False, True, True] * 3)) == ["true 9/12 (75%)"]
     with_nan = np.array([1.0, np.nan, np.inf] * 4)
     assert summarize(with_nan)[-1] == "4 nan, 4 inf"

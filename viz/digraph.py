@@ -4,6 +4,7 @@ It is imported inside ``draw_graph``, never at ``import tinygrad_edu.viz`` time.
 """
 
 import os
+import shlex
 
 import graphviz
 
@@ -31,9 +32,12 @@ class Digraph(graphviz.Digraph):
         except graphviz.ExecutableNotFound as exc:
             # graphviz saves the source to self.filepath before it starts dot.
             path = self.filepath if os.path.exists(self.filepath) else None
+            fmt = kwargs.get("format") or self.format or "svg"
+            target = os.fspath(kwargs.get("outfile")
+                               or os.path.splitext(path or "graph.gv")[0] + "." + fmt)
             saved = (f"The DOT source was saved to {path}; once Graphviz is installed, run "
-                     f"`dot -Tsvg {path} -o graph.svg`." if path else
-                     "Save the DOT source with graph.save('graph.gv').")
+                     f"`dot -T{fmt} {shlex.quote(path)} -o {shlex.quote(target)}`." if path
+                     else "Save the DOT source with graph.save('graph.gv').")
             raise GraphvizNotFoundError(f"render: Graphviz's `dot` program was not found, so "
                                         f"nothing was drawn. {saved}\n{INSTALL_HINTS}",
                                         self.source, path) from exc
@@ -63,11 +67,12 @@ def to_digraph(drawing, *, rankdir, backward):
                    "margin": "0.1,0.05"},
         edge_attr={"color": "#555555", "arrowsize": "0.7", "fontname": _FONT})
     bodies = {None: graph}
+    label_side = "r" if backward else "l"   # dot mirrors "left" in a right-to-left layout
     for number, (key, (label, _)) in enumerate(drawing.clusters.items()):
         depth = drawing.cluster_depth(key)
         bodies[key] = graphviz.Digraph(name=f"cluster_{number}", graph_attr={
             "label": label, "style": "rounded,filled", "color": "#8a99ad",
-            "fillcolor": _CLUSTER_FILLS[depth % 2], "labeljust": "l", "fontsize": "12",
+            "fillcolor": _CLUSTER_FILLS[depth % 2], "labeljust": label_side, "fontsize": "12",
             "fontname": _FONT, "margin": "10"})
     for name, label, cluster, attrs in drawing.nodes:
         bodies[cluster].node(name, label, **attrs)

@@ -68,8 +68,11 @@ def summarize(array, max_values=MAX_VALUES):
                                max_line_width=10_000)
         return text.replace("\n ", "\n").split("\n")
     values = array.astype(np.float64)
+    low, high = values.min(), values.max()
+    if low == high:
+        return [f"all {fmt(low)}"]     # e.g. a freshly initialised bias
     out = [f"mean {fmt(values.mean())}  std {fmt(values.std())}",
-           f"min {fmt(values.min())}  max {fmt(values.max())}"]
+           f"min {fmt(low)}  max {fmt(high)}"]
     if array.dtype.kind == "f":
         n_nan = int(np.isnan(values).sum())
         n_inf = int(np.isinf(values).sum())

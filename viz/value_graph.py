@@ -53,18 +53,24 @@ def value_drawing(root, *, show_data, show_grad, params, max_nodes, backward):
 
 
 def _value_label(v, title, show_data, show_grad, fill):
-    cells = []
-    if title:
-        cells.append(bold(escape(title)))
+    """A small table: the title on top, data and grad side by side below it.
+
+    Stacking keeps nodes narrow, so a left-to-right drawing of a whole network stays within a
+    screen's width instead of one very long strip.
+    """
+    numbers = []
     if show_data:
-        cells.append(f"data {escape(fmt(v.data))}")
+        numbers.append(f"data {escape(fmt(v.data))}")
     if show_grad:
-        cells.append(f'<FONT COLOR="{GRAD_TEXT}">grad {escape(fmt(v.grad))}</FONT>')
-    if not cells:
-        cells.append("value")
-    row = "".join(f"<TD>{c}</TD>" for c in cells)
-    return html_label(f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4" '
-                      f'BGCOLOR="{fill}" STYLE="ROUNDED"><TR>{row}</TR></TABLE>')
+        numbers.append(f'<FONT COLOR="{GRAD_TEXT}">grad {escape(fmt(v.grad))}</FONT>')
+    rows = []
+    if title:
+        rows.append(f'<TD COLSPAN="{max(len(numbers), 1)}">{bold(escape(title))}</TD>')
+    if numbers or not title:
+        rows.append("".join(f"<TD>{c}</TD>" for c in numbers or ["value"]))
+    body = "".join(f"<TR>{r}</TR>" for r in rows)
+    return html_label(f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
+                      f'BGCOLOR="{fill}">{body}</TABLE>')
 
 
 def _op_label(v):
