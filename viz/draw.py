@@ -40,7 +40,8 @@ def draw_graph(root, *, show_data=True, show_grad=True, rankdir="LR", params=Non
         max_nodes: refuse graphs with more nodes than this (``GraphTooLargeError``) instead of
             leaving Graphviz busy for minutes.
         direction: "forward", or "backward" to draw the gradient flow: edges reversed, from
-            the output back to the inputs, with gradients leading each node's text.
+            the output back to the inputs, with gradients leading each node's text (shown
+            whatever ``show_grad`` says). The picture keeps the forward layout.
 
     Colour legend:
         light blue: inputs (leaves that need no gradient: data, constants);
@@ -61,6 +62,7 @@ def draw_graph(root, *, show_data=True, show_grad=True, rankdir="LR", params=Non
     """
     _check_options(rankdir, direction, group_modules, max_nodes)
     backward = direction == "backward"
+    show_grad = show_grad or backward     # gradients are what a backward drawing is about
     if isinstance(root, Value):
         drawing = value_drawing(root, show_data=show_data, show_grad=show_grad, params=params,
                                 max_nodes=max_nodes, backward=backward)

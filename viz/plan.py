@@ -60,7 +60,8 @@ def check_size(count, max_nodes, hint):
     if count > max_nodes:
         raise GraphTooLargeError(
             f"draw_graph: this graph has {count:,} nodes to draw, more than max_nodes="
-            f"{max_nodes:,}; Graphviz could take minutes or hours to lay it out. {hint}",
+            f"{max_nodes:,}; a picture that size is unreadable and can keep Graphviz busy for "
+            f"minutes. {hint}",
             count)
 
 

@@ -33,7 +33,7 @@ def tensor_drawing(root, *, show_data, show_grad, params, group_modules, max_nod
     check_size(count, max_nodes, hint + ".")
 
     drawing = Drawing()
-    node_id, group_id, members, clusters, side_inputs = {}, {}, {}, {}, {}
+    node_id, group_id, members, clusters = {}, {}, {}, {}
     for i, t in enumerate(tensors):
         if groups[i] is not None:
             node_id[i] = group_id.setdefault(groups[i], f"g{len(group_id)}")
@@ -42,30 +42,36 @@ def tensor_drawing(root, *, show_data, show_grad, params, group_modules, max_nod
         node_id[i] = f"t{i}"
         clusters[i] = _add_clusters(drawing, modules, paths[i])
         role = _role(t, root, names)
-        label, fill = _tensor_label(t, _title(t, names, role), show_data, show_grad, backward,
+        label, fill = _tensor_label(t, _title(t, names), show_data, show_grad, backward,
                                     COLORS[role])
         drawing.node(node_id[i], label, clusters[i], fillcolor=fill)
     for key, indexes in members.items():
         _add_group(drawing, modules, key, [tensors[i] for i in indexes], root, show_data,
                    show_grad, backward, node_id[indexes[0]])
+    _add_edges(drawing, tensors, edges, node_id, clusters,
+               lambda i: _role(tensors[i], root, names) == "parameter")
+    return drawing
+
+
+def _add_edges(drawing, tensors, edges, node_id, clusters, is_parameter):
+    """One edge per pair of drawn nodes; parameters placed beside the op that uses them."""
     consumers = {}
     for parent, child, _ in edges:
         consumers.setdefault(parent, set()).add(child)
-    seen = set()
+    seen, side_inputs = set(), {}
     for parent, child, _ in edges:
         tail, head = node_id[parent], node_id[child]
-        if tail != head and (tail, head) not in seen:
-            seen.add((tail, head))
-            drawing.edge(tail, head)
-            if (len(consumers[parent]) == 1 and parent in clusters and child in clusters
-                    and clusters[parent] == clusters[child]
-                    and _role(tensors[parent], root, names) == "parameter"):
-                side_inputs.setdefault(child, []).append(parent)
+        if tail == head or (tail, head) in seen:
+            continue
+        seen.add((tail, head))
+        drawing.edge(tail, head)
+        if (len(consumers[parent]) == 1 and parent in clusters and child in clusters
+                and clusters[parent] == clusters[child] and is_parameter(parent)):
+            side_inputs.setdefault(child, []).append(parent)
     # A layer's weight and bias sit beside the op that uses them, not a rank before it: each
     # layer then takes one rank and an MLP reads left to right instead of as a staircase.
     for child, parents in side_inputs.items():
         drawing.same_rank(clusters[child], [node_id[child]] + [node_id[p] for p in parents])
-    return drawing
 
 
 def _add_group(drawing, modules, key, group, root, show_data, show_grad, backward, name):
@@ -98,13 +104,16 @@ def _role(t, root, names):
     return "parameter" if t.requires_grad or id(t) in names else "input"
 
 
-def _title(t, names, role):
+def _title(t, names):
     """Bold first line: a parameter's name, the tensor's label, or what made it."""
     if id(t) in names:
         return bold(escape(names[id(t)]))
     if t.is_leaf:
-        kind = {"input": "constant" if t.numel() == 1 else "input"}.get(role, "leaf")
-        return bold(escape(t.label)) if t.label else kind
+        if t.label:
+            return bold(escape(t.label))
+        if t.requires_grad:
+            return "leaf (requires grad)"
+        return "constant" if t.numel() == 1 else "input"
     op = t._op
     if op == "linear_act":
         op = f"linear_act ({t._ctx.name})"
@@ -115,7 +124,7 @@ def _tensor_label(t, title, show_data, show_grad, backward, fill):
     """The node's HTML label and fill colour (the warning colour for many dead ReLUs)."""
     kind = f"{t.shape} {t.dtype}" if t.ndim else f"scalar {t.dtype}"
     data = [escape(s) for s in summarize(t.numpy())] if show_data else []
-    grad = _grad_lines(t, backward) if show_grad or backward else []
+    grad = _grad_lines(t, backward) if show_grad else []
     body = grad + [small(s) for s in data] if backward else data + grad
     dead = _dead_units(t)
     extra = []
@@ -152,10 +161,12 @@ def _dead_units(t):
     if ctx is None:
         return None
     if ctx.op in ("relu", "leaky_relu"):
-        name, pre = ctx.op, ctx.a
+        name, pre = ctx.op, getattr(ctx, "a", None)
     elif ctx.op == "linear_act" and ctx.name in ("relu", "leaky_relu"):
-        name, pre = ctx.name, ctx.preactivation
+        name, pre = ctx.name, getattr(ctx, "preactivation", None)
     else:
+        return None
+    if pre is None:
         return None
     pre = t._device.backend.to_numpy(pre)
     if pre.size == 0:
