@@ -12,6 +12,7 @@ from .random import manual_seed
 from .functions import cat, linear_act, stack, where
 from .tensor import Tensor
 from .value import Value
+from . import nn, init, optim, diagnostics  # noqa: E402 - they build on Tensor and Value
 
 __version__ = "0.1.0"
 
@@ -21,4 +22,5 @@ __all__ = [
     "gradcheck", "GradcheckError",
     "set_backend", "get_backend", "available_backends",
     "TinygradEduError", "ShapeError", "DTypeError", "GradError", "AxisError", "IndexingError",
+    "nn", "init", "optim", "diagnostics",
 ]
