@@ -12,7 +12,7 @@ from .random import manual_seed
 from .functions import cat, linear_act, stack, where
 from .tensor import Tensor
 from .value import Value
-from . import nn, init, optim, diagnostics  # noqa: E402 - they build on Tensor and Value
+from . import nn, init, optim, diagnostics
 
 __version__ = "0.1.0"
 
