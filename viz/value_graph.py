@@ -1,4 +1,4 @@
-"""Drawing of a scalar ``Value`` graph: a record per value, a small node per operation.
+"""Drawing of a scalar ``Value`` graph: a small table per value, a small node per operation.
 
 This is the classic scalar-engine picture: each value shows its label, data and grad; each
 operation (``+``, ``*``, ``tanh``) is a small grey node; an edge from an input to an operation
