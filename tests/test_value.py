@@ -86,6 +86,14 @@ def test_pow_gradient_with_respect_to_exponent_is_zero_at_base_zero():
     assert (base.grad, exponent.grad) == (0.0, 0.0)
 
 
+def test_fractional_power_at_zero_has_infinite_slope_instead_of_raising():
+    x = Value(0.0)
+    y = x ** 0.5
+    y.backward()
+    assert y.data == 0.0 and x.grad == math.inf
+    assert (Value(0.0) ** -1).data == math.inf
+
+
 def test_relu_family_takes_left_derivative_at_zero():
     for fn, slope in [(Value.relu, 0.0), (lambda v: v.leaky_relu(0.3), 0.3)]:
         x = Value(0.0)

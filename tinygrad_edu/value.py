@@ -94,6 +94,10 @@ class Value:
         return Value(out, "", (self, exponent), (d_base, d_exponent), "**")
 
     def _real_pow(self, b):
+        if self.data == 0 and b < 0:
+            # math.pow raises here; IEEE pow and PyTorch give inf, which keeps the derivative
+            # of x ** 0.5 at x = 0 (0.5 * 0 ** -0.5) usable instead of an error.
+            return math.inf
         try:
             return math.pow(self.data, b)
         except (ValueError, ZeroDivisionError):
