@@ -33,7 +33,7 @@ def test_records_every_layer_for_every_batch_in_forward_order():
 
 
 @pytest.mark.parametrize("grad_enabled", [True, False])
-def test_statistics_match_numpy_with_and_without_a_recorded_graph(grad_enabled):
+def test_statistics_match_numpy_with_and_without_a_recorded_graph(grad_enabled, cpu_backend):
     tg.manual_seed(0)
     layer = nn.Layer(5, 4, activation="relu")
     layer.bias.data[...] = [0.5, -0.5, 0.0, 1.0]

@@ -82,7 +82,7 @@ def test_linear_weight_is_the_transpose_of_pytorchs():
 
 
 @pytest.mark.parametrize("activation", NAMES)
-def test_layer_matches_numpy_for_every_activation_name(activation, rng):
+def test_layer_matches_numpy_for_every_activation_name(activation, rng, cpu_backend):
     layer = nn.Layer(4, 3, activation=activation).double()
     layer.bias.data[...] = rng.standard_normal(3)
     x = rng.standard_normal((5, 4))
@@ -182,7 +182,7 @@ def test_neuron_gradients_match_finite_differences(activation, rng):
 
 
 @pytest.mark.parametrize("activation", NAMES)
-def test_layer_gradients_match_finite_differences(activation, rng):
+def test_layer_gradients_match_finite_differences(activation, rng, cpu_backend):
     layer = nn.Layer(3, 2, activation=activation).double()
     layer.bias.data[...] = rng.standard_normal(2)
     x = Tensor(rng.standard_normal((4, 3)), requires_grad=True)
@@ -190,7 +190,7 @@ def test_layer_gradients_match_finite_differences(activation, rng):
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "prelu", "gelu"])
-def test_mlp_gradients_match_finite_differences(activation, rng):
+def test_mlp_gradients_match_finite_differences(activation, rng, cpu_backend):
     mlp = nn.MLP(3, [4, 3], 2, activation=activation).double()
     x = Tensor(rng.standard_normal((5, 3)))
     assert gradcheck(lambda *params: mlp(x), mlp.parameters())

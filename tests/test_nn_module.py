@@ -75,7 +75,8 @@ def test_parameter_is_a_float_tensor_that_requires_grad():
     p = nn.Parameter([1, 2, 3])
     assert isinstance(p, Tensor) and p.requires_grad and p.dtype == np.float32
     assert repr(p).startswith("Parameter(")
-    assert nn.Parameter.zeros(2).requires_grad
+    assert nn.Parameter(Tensor.randn(2)).requires_grad
+    assert isinstance(nn.Parameter.zeros(2, requires_grad=True), nn.Parameter)
     # Results of ops on parameters are ordinary tensors.
     assert type(p * 2) is Tensor
 

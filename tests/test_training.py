@@ -28,7 +28,7 @@ def _full_batch_loss(model, x, y):
     lambda params: optim.SGD(params, lr=0.01, momentum=0.9),
     lambda params: optim.Adam(params, lr=1e-3),
 ], ids=["sgd-momentum", "adam"])
-def test_recommendation_mlp_fits_a_nonlinear_regression_target(make_optimizer):
+def test_recommendation_mlp_fits_a_nonlinear_regression_target(make_optimizer, cpu_backend):
     x, y = _regression_data()
     tg.manual_seed(1)
     model = nn.MLP(128, [256, 128, 64], 1)

@@ -36,14 +36,13 @@ def _input(module, x, nin):
     dtype = module.weight.dtype
     if not isinstance(x, Tensor):
         x = Tensor(x, dtype=dtype)
-    name = f"{type(module).__name__}({module.extra_repr()})"
     if x.ndim not in (1, 2) or x.shape[-1] != nin:
-        raise ShapeError(f"{name}: input has shape {x.shape}, expected ({nin},) or "
-                         f"(batch, {nin})")
+        raise ShapeError(f"{type(module).__name__}({module.extra_repr()}): input has shape "
+                         f"{x.shape}, expected ({nin},) or (batch, {nin})")
     if x.dtype != dtype:
-        raise DTypeError(f"{name}: input has dtype {x.dtype} but the parameters are {dtype}; "
-                         f"convert the input with .astype(np.{dtype}) or the module with "
-                         ".double() / .float()")
+        raise DTypeError(f"{type(module).__name__}({module.extra_repr()}): input has dtype "
+                         f"{x.dtype} but the parameters are {dtype}; convert the input with "
+                         f".astype(np.{dtype}) or the module with .double() / .float()")
     return x
 
 

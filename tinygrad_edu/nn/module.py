@@ -33,7 +33,9 @@ class Parameter(Tensor):
     """A Tensor that is a learnable parameter of a Module: floating and ``requires_grad``.
 
     Integer or boolean data becomes float32. Modules register Parameters assigned to their
-    attributes, and graph renderers draw them as parameters.
+    attributes, and graph renderers draw them as parameters. Wrap random or filled values as
+    ``Parameter(Tensor.randn(3, 2))``; the class constructors (``Parameter.zeros(...)``) follow
+    their own ``requires_grad=`` argument like Tensor's.
 
     >>> w = Parameter([0.5, -1.0]); w.requires_grad
     True
@@ -41,18 +43,14 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data, requires_grad=True, dtype=None, label=""):
+    def __init__(self, data, requires_grad=True, dtype=None, device="cpu", label=""):
         kind = np.asarray(data.numpy() if isinstance(data, Tensor) else data).dtype.kind
         if dtype is None and kind in "iub":
             dtype = np.float32
-        super().__init__(data, requires_grad=requires_grad, dtype=dtype, label=label)
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype, device=device,
+                         label=label)
         if self.dtype.kind != "f":
             raise DTypeError(f"Parameter: parameters must be floating, got dtype {self.dtype}")
-
-    @classmethod
-    def _wrap(cls, data, device, requires_grad=True):
-        # Reached through the constructors (Parameter.zeros(...)): a parameter learns by default.
-        return super()._wrap(data, device, requires_grad)
 
     def __repr__(self):
         return "Parameter" + super().__repr__()[len("Tensor"):]
