@@ -54,9 +54,11 @@ def test_statistics_match_numpy_with_and_without_a_recorded_graph(grad_enabled, 
 def test_a_layer_with_a_large_negative_bias_is_reported_100_percent_dead():
     mlp = nn.MLP(4, [8], 1)
     mlp.layers[0].bias.data[...] = -1000.0
-    with pytest.warns(DeadUnitWarning, match=r"layers.0: 100% of its 8 relu units are dead"):
+    with pytest.warns(DeadUnitWarning, match=r"layers.0: 100% of its 8 relu units are "
+                                             r"dead") as caught:
         with ActivationMonitor(mlp) as monitor:
             mlp(Tensor.randn(32, 4))
+    assert caught[0].filename == __file__  # points at the line that called the model
     assert monitor.latest()[0].dead_fraction == 1.0
     assert "100%" in monitor.report()
 

@@ -10,6 +10,8 @@ through a deep stack under five initializations so their effect can be seen side
 
 import functools
 import math
+import os
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -27,6 +29,7 @@ __all__ = ["DiagnosticWarning", "DeadUnitWarning", "ActivationScaleWarning", "No
            "LayerStats", "ActivationMonitor", "init_demo", "format_init_demo"]
 
 SATURATION_MARGIN = 0.01  # an output within 1% of the range from an asymptote is saturated
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class DiagnosticWarning(UserWarning):
@@ -68,6 +71,15 @@ class LayerStats:
     saturated_fraction: object
     nan_count: int
     inf_count: int
+
+
+def _user_stacklevel():
+    """The ``stacklevel`` that attributes a warning to the first caller outside this package
+    (the line that called the model), not to the hook that noticed the problem."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _saturated(y, activation):
@@ -221,7 +233,7 @@ class ActivationMonitor:
         self._warned.add((layer, category))
         self.warnings.append(message)
         if self.warn:
-            warnings.warn(message, category, stacklevel=2)
+            warnings.warn(message, category, stacklevel=_user_stacklevel())
 
     # ---- reading ----
     def latest(self):
