@@ -1,0 +1,256 @@
+"""Blocked, register-tiled matrix multiplication for float32 and float64, in Numba.
+
+The structure is the one BLAS libraries use (Goto & van de Geijn, "Anatomy of high-performance
+matrix multiplication", 2008):
+
+- ``B`` is copied ("packed") a block of ``KC x NC`` at a time into panels ``NR`` columns wide,
+  so the innermost loop reads it contiguously whatever ``B``'s strides are (a transposed view
+  is packed straight from its strides, never copied twice);
+- ``A`` is packed a block of ``MC x KC`` at a time into panels ``MR`` rows tall;
+- a micro-kernel multiplies one ``MR x KC`` panel by one ``KC x NR`` panel into an ``MR x NR``
+  tile held in vector registers for the whole ``KC`` loop (``intrinsics.stack_tile``), then adds
+  the tile to ``C`` once. Per step of the shared dimension it loads one row of the B panel (four
+  512-bit registers) and ``MR`` numbers of A, and issues ``4 * MR`` fused multiply-adds, so it
+  runs at the machine's FMA rate rather than its memory rate.
+
+``prange`` spreads the row blocks of ``A`` over the threads when the product is large enough to
+pay for starting them (``PARALLEL_MIN_FLOPS``). The same micro-kernel serves the fused layer: on
+the last block of the shared dimension it can add a bias and apply an activation while the tile
+is still in registers (``fused.py``).
+"""
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from .activations import activate, activation_forward
+from .intrinsics import stack_tile, tile_width
+
+__all__ = ["matmul", "gemm", "MR", "KC", "MC", "NC", "PARALLEL_MIN_FLOPS"]
+
+MR = 6        # rows of the register tile: 6 x 4 accumulators + 4 for B fit 32 vector registers
+KC = 256      # depth of a packed block: an A panel (6 KB float32) stays in L1
+MC = 96       # rows of A per packed block (and per parallel task)
+NC = 512      # columns of B per packed block: KC x NC float32 is 512 KB, half the L2
+PARALLEL_MIN_FLOPS = 2 ** 22   # below this, starting threads costs more than it gains
+
+_IDENTITY = 0  # scalar_math.IDENTITY, repeated here so the kernels import no Python module
+
+
+@njit(cache=True, fastmath={"contract"}, nogil=True)
+def _tile(ap, bp, kc, z, y, r0, c0, mr, nr, accumulate, finish, bias, code, slope):
+    """z[r0:r0+mr, c0:c0+nr] (+)= ap.T @ bp; on ``finish`` add bias and write y = act(z).
+
+    ``ap``: (kc, MR) packed A panel; ``bp``: (kc, NR) packed B panel. Only ``contract`` is
+    allowed (fused multiply-add): reassociation would let LLVM vectorize the wrong loop.
+    """
+    nr_full = tile_width(ap.dtype)
+    acc = numba.carray(stack_tile(MR, ap.dtype), (MR, nr_full))
+    for i in range(MR):
+        for j in range(nr_full):
+            acc[i, j] = 0
+    # j before i: LLVM unrolls the short i loop and vectorizes j, with acc in registers.
+    for p in range(kc):
+        for j in range(nr_full):
+            b = bp[p, j]
+            for i in range(MR):
+                acc[i, j] += ap[p, i] * b
+    for i in range(mr):
+        zrow = z[r0 + i, c0:c0 + nr]
+        if accumulate:
+            for j in range(nr):
+                zrow[j] += acc[i, j]
+        else:
+            for j in range(nr):
+                zrow[j] = acc[i, j]
+        if finish:
+            if bias.size:
+                brow = bias[c0:c0 + nr]
+                for j in range(nr):
+                    zrow[j] += brow[j]
+            if code != _IDENTITY:
+                yrow = y[r0 + i, c0:c0 + nr]
+                for j in range(nr):
+                    yrow[j] = activate(code, zrow[j], slope)
+
+
+@njit(cache=True, nogil=True)
+def _pack_a(a, a_t, i0, mc, k0, kc, out):
+    """out[ib, p, i] = A[i0 + ib*MR + i, k0 + p], zero past the last row (A = a.T if a_t)."""
+    for ib in range((mc + MR - 1) // MR):
+        r0 = i0 + ib * MR
+        rows = min(MR, mc - ib * MR)
+        if a_t:
+            for p in range(kc):
+                src = a[k0 + p, r0:r0 + rows]
+                for i in range(rows):
+                    out[ib, p, i] = src[i]
+        else:
+            for i in range(rows):
+                src = a[r0 + i, k0:k0 + kc]
+                for p in range(kc):
+                    out[ib, p, i] = src[p]
+        for p in range(kc):
+            for i in range(rows, MR):
+                out[ib, p, i] = 0
+
+
+@njit(cache=True, nogil=True)
+def _pack_b(b, b_t, k0, kc, j0, nc, out):
+    """out[jb, p, j] = B[k0 + p, j0 + jb*NR + j], zero past the last column (B = b.T if b_t)."""
+    nr_full = out.shape[2]
+    for jb in range((nc + nr_full - 1) // nr_full):
+        c0 = j0 + jb * nr_full
+        cols = min(nr_full, nc - jb * nr_full)
+        if b_t:
+            for j in range(cols):
+                src = b[c0 + j, k0:k0 + kc]
+                for p in range(kc):
+                    out[jb, p, j] = src[p]
+        else:
+            for p in range(kc):
+                src = b[k0 + p, c0:c0 + cols]
+                for j in range(cols):
+                    out[jb, p, j] = src[j]
+        for p in range(kc):
+            for j in range(cols, nr_full):
+                out[jb, p, j] = 0
+
+
+@njit(cache=True, nogil=True)
+def _row_block(a, a_t, bp, z, y, i0, mc, j0, nc, k0, kc, ap, finish, bias, code, slope):
+    """Pack rows i0:i0+mc of A's current depth block and multiply them by the packed B."""
+    nr_full = bp.shape[2]
+    _pack_a(a, a_t, i0, mc, k0, kc, ap)
+    for ib in range((mc + MR - 1) // MR):
+        for jb in range((nc + nr_full - 1) // nr_full):
+            _tile(ap[ib], bp[jb], kc, z, y, i0 + ib * MR, j0 + jb * nr_full,
+                  min(MR, mc - ib * MR), min(nr_full, nc - jb * nr_full), k0 > 0, finish,
+                  bias, code, slope)
+
+
+@njit(cache=True, nogil=True)
+def _gemm_serial(a, a_t, b, b_t, z, y, bias, code, slope):
+    m, n = z.shape
+    k = a.shape[0] if a_t else a.shape[1]
+    nr_full = tile_width(a.dtype)
+    bp = np.empty(((min(NC, n) + nr_full - 1) // nr_full, min(KC, k), nr_full), a.dtype)
+    ap = np.empty(((min(MC, m) + MR - 1) // MR, min(KC, k), MR), a.dtype)
+    for j0 in range(0, n, NC):
+        nc = min(NC, n - j0)
+        for k0 in range(0, k, KC):
+            kc = min(KC, k - k0)
+            _pack_b(b, b_t, k0, kc, j0, nc, bp)
+            for i0 in range(0, m, MC):
+                _row_block(a, a_t, bp, z, y, i0, min(MC, m - i0), j0, nc, k0, kc, ap,
+                           k0 + kc == k, bias, code, slope)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _gemm_parallel(a, a_t, b, b_t, z, y, bias, code, slope):
+    m, n = z.shape
+    k = a.shape[0] if a_t else a.shape[1]
+    nr_full = tile_width(a.dtype)
+    nblocks = (m + MC - 1) // MC
+    bp = np.empty(((min(NC, n) + nr_full - 1) // nr_full, min(KC, k), nr_full), a.dtype)
+    ap = np.empty((nblocks, (min(MC, m) + MR - 1) // MR, min(KC, k), MR), a.dtype)
+    for j0 in range(0, n, NC):
+        nc = min(NC, n - j0)
+        for k0 in range(0, k, KC):
+            kc = min(KC, k - k0)
+            npanels = (nc + nr_full - 1) // nr_full
+            for jb in prange(npanels):
+                _pack_b(b, b_t, k0, kc, j0 + jb * nr_full, min(nr_full, nc - jb * nr_full),
+                        bp[jb:jb + 1])
+            for blk in prange(nblocks):
+                i0 = blk * MC
+                _row_block(a, a_t, bp, z, y, i0, min(MC, m - i0), j0, nc, k0, kc, ap[blk],
+                           k0 + kc == k, bias, code, slope)
+
+
+def gemm(a, b, z, y=None, bias=None, code=_IDENTITY, slope=0.0):
+    """z = a @ b (+ bias), and y = activation(z) when ``code`` is not identity.
+
+    ``a``: (m, k), ``b``: (k, n), ``z`` and ``y``: (m, n) outputs, all one float dtype and any
+    strides. ``bias``: (n,) or None. Internal: shapes are checked by the caller.
+    """
+    m, k = a.shape
+    n = b.shape[1]
+    if k == 0:   # an empty sum: z is the bias (or 0); numpy's matmul agrees
+        z[...] = 0 if bias is None else bias
+        if code != _IDENTITY:
+            y[...] = activation_forward(code, z, slope)
+        return
+    if bias is None:
+        bias = np.empty(0, a.dtype)
+    if y is None:
+        y = z
+    run = _gemm_parallel if 2 * m * n * k >= PARALLEL_MIN_FLOPS else _gemm_serial
+    a, a_t = _as_rows(a)
+    b, b_t = _as_rows(b)
+    run(a, a_t, b, b_t, z, y, bias, code, slope)
+
+
+def _as_rows(x):
+    """``(x, False)``, or ``(x.T, True)`` when x is a transposed contiguous array.
+
+    Packing reads rows of the array it gets, so a transposed view is packed from its own
+    memory with the loops swapped, and kernels are compiled for C-contiguous arrays only
+    (plus a general-strides version used when neither x nor x.T is contiguous).
+    """
+    if not x.flags.c_contiguous and x.T.flags.c_contiguous:
+        return x.T, True
+    return x, False
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _gemm_batched(a, a_t, b, b_t, z, bias):
+    """z[i] = A[i] @ B[i] for each matrix of the 3-D stacks, one thread per matrix."""
+    for i in prange(z.shape[0]):
+        _gemm_serial(a[i], a_t, b[i], b_t, z[i], z[i], bias, _IDENTITY, 0.0)
+
+
+def matmul(a, b):
+    """``a @ b`` with numpy's rules (1-D, 2-D, batched with broadcast batch dimensions).
+
+    ``a`` and ``b``: float arrays of one dtype (float32 or float64), any strides.
+    """
+    if a.ndim == 1 and b.ndim == 1:
+        out = np.empty((1, 1), a.dtype)
+        gemm(a.reshape(1, -1), b.reshape(-1, 1), out)
+        return out.reshape(())
+    a2 = a.reshape(1, -1) if a.ndim == 1 else a
+    b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+    if a2.ndim == 2 and b2.ndim == 2:
+        out = np.empty((a2.shape[0], b2.shape[1]), a.dtype)
+        gemm(a2, b2, out)
+    else:
+        out = _batched(a2, b2)
+    if a.ndim == 1:
+        out = out.reshape(out.shape[:-2] + out.shape[-1:])
+    if b.ndim == 1:
+        out = out.reshape(out.shape[:-1])
+    return out
+
+
+def _batched(a, b):
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    # Broadcast batch dimensions have stride 0; reshape copies only when it must.
+    a3 = np.broadcast_to(a, batch + (m, k)).reshape(-1, m, k)
+    b3 = np.broadcast_to(b, batch + (k, n)).reshape(-1, k, n)
+    out = np.empty((a3.shape[0], m, n), a.dtype)
+    if k == 0 or out.size == 0:
+        out[...] = 0
+    else:
+        a3, a_t = _stack_as_rows(a3)
+        b3, b_t = _stack_as_rows(b3)
+        _gemm_batched(a3, a_t, b3, b_t, out, np.empty(0, a.dtype))
+    return out.reshape(batch + (m, n))
+
+
+def _stack_as_rows(x):
+    """Like ``_as_rows`` for a stack of matrices: swap the last two axes if that makes rows."""
+    if x.strides[-1] != x.itemsize and x.strides[-2] == x.itemsize:
+        return x.swapaxes(1, 2), True
+    return x, False
