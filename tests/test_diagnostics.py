@@ -11,6 +11,12 @@ from tinygrad_edu.diagnostics import (ActivationMonitor, ActivationScaleWarning,
                                       DeadUnitWarning, DiagnosticWarning, NonFiniteWarning)
 
 
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same library generator state, so random weights repeat."""
+    tg.manual_seed(0)
+
+
 @pytest.fixture
 def no_diagnostic_warnings():
     with warnings.catch_warnings():

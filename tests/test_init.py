@@ -8,6 +8,13 @@ import tinygrad_edu as tg
 from tinygrad_edu import Tensor, init, nn
 from tinygrad_edu.errors import DTypeError, ShapeError
 
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same library generator state, so random weights repeat."""
+    tg.manual_seed(0)
+
+
 NIN, NOUT = 400, 100  # unequal, so a swapped fan_in/fan_out changes the variance 4x
 TOL = 0.04            # 40,000 samples: the variance estimate's relative error is ~0.7%
 

@@ -5,8 +5,16 @@ import math
 import numpy as np
 import pytest
 
+import tinygrad_edu as tg
 from tinygrad_edu import Tensor, Value, gradcheck, nn
 from tinygrad_edu.errors import ShapeError
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same library generator state, so random weights repeat."""
+    tg.manual_seed(0)
+
 
 _erf = np.vectorize(math.erf)
 

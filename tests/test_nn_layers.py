@@ -4,10 +4,19 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor, gradcheck, nn
 from tinygrad_edu.errors import DTypeError, ShapeError
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same library generator state, so random weights repeat."""
+    tg.manual_seed(0)
+
 
 _erf = np.vectorize(math.erf)
 
@@ -88,6 +97,18 @@ def test_layer_matches_numpy_for_every_activation_name(activation, rng, cpu_back
     x = rng.standard_normal((5, 4))
     expected = REFERENCE[activation](x @ layer.weight.numpy() + layer.bias.numpy())
     np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-10, atol=1e-12)
+
+
+@given(batch=st.integers(1, 6), nin=st.integers(1, 7), nout=st.integers(1, 7),
+       activation=st.sampled_from(NAMES), seed=st.integers(0, 2 ** 16))
+def test_layer_matches_numpy_for_any_shape(batch, nin, nout, activation, seed):
+    rng = np.random.default_rng(seed)
+    layer = nn.Layer(nin, nout, activation=activation).double()
+    layer.bias.data[...] = rng.standard_normal(nout)
+    x = rng.standard_normal((batch, nin))
+    expected = REFERENCE[activation](x @ layer.weight.numpy() + layer.bias.numpy())
+    np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer(x[0]).numpy(), expected[0], rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("activation", ["relu", "leaky_relu", "gelu", "silu", None])
@@ -175,6 +196,7 @@ def test_sizes_must_be_positive_ints(bad):
 # ---- gradchecks (float64) ----
 @pytest.mark.parametrize("activation", NAMES)
 def test_neuron_gradients_match_finite_differences(activation, rng):
+    tg.manual_seed(0)
     neuron = nn.Neuron(3, activation=activation).double()
     neuron.b.data[...] = 0.1
     x = Tensor(rng.standard_normal((4, 3)))
@@ -183,6 +205,7 @@ def test_neuron_gradients_match_finite_differences(activation, rng):
 
 @pytest.mark.parametrize("activation", NAMES)
 def test_layer_gradients_match_finite_differences(activation, rng, cpu_backend):
+    tg.manual_seed(0)
     layer = nn.Layer(3, 2, activation=activation).double()
     layer.bias.data[...] = rng.standard_normal(2)
     x = Tensor(rng.standard_normal((4, 3)), requires_grad=True)
@@ -191,7 +214,12 @@ def test_layer_gradients_match_finite_differences(activation, rng, cpu_backend):
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "prelu", "gelu"])
 def test_mlp_gradients_match_finite_differences(activation, rng, cpu_backend):
+    tg.manual_seed(0)
     mlp = nn.MLP(3, [4, 3], 2, activation=activation).double()
+    # Nonzero biases: with zero biases an example whose ReLUs are all off reaches the next
+    # layer's kink exactly (z = 0), where finite differences are meaningless.
+    for layer in mlp.layers:
+        layer.bias.data[...] = rng.uniform(0.1, 0.5, layer.nout)
     x = Tensor(rng.standard_normal((5, 3)))
     assert gradcheck(lambda *params: mlp(x), mlp.parameters())
 

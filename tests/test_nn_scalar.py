@@ -8,6 +8,13 @@ from tinygrad_edu import Tensor, Value, gradcheck, nn
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.nn import scalar
 
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same library generator state, so random weights repeat."""
+    tg.manual_seed(0)
+
+
 ACTIVATIONS = ["relu", "leaky_relu", "prelu", "sigmoid", "tanh", "gelu", "silu", "swish", None]
 
 

@@ -7,6 +7,7 @@ Calling a module runs ``forward`` inside ``context.module_scope``: every tensor 
 records which modules were running, which lets a graph renderer group nodes by module.
 """
 
+import os
 from collections import namedtuple
 
 import numpy as np
@@ -235,11 +236,15 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def save(self, path):
-        """Write ``state_dict()`` to a ``.npz`` file (plain arrays, no pickle)."""
+        """Write ``state_dict()`` to a ``.npz`` file (plain arrays, no pickle). As with
+        ``numpy.savez``, ``.npz`` is appended to a file name that lacks it."""
         np.savez(path, **self.state_dict())
 
     def load(self, path, strict=True):
-        """Load parameters saved by ``save`` (read with ``allow_pickle=False``); returns self."""
+        """Load parameters saved by ``save(path)`` (read with ``allow_pickle=False``; the same
+        ``.npz`` suffix rule applies); returns self. See ``load_state_dict`` for the errors."""
+        if isinstance(path, (str, os.PathLike)) and not os.fspath(path).endswith(".npz"):
+            path = os.fspath(path) + ".npz"
         with np.load(path, allow_pickle=False) as archive:
             self.load_state_dict({k: archive[k] for k in archive.files}, strict=strict)
         return self
