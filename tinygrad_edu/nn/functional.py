@@ -132,7 +132,9 @@ def cross_entropy(input, target, reduction="mean"):
 
     ``input``: logits of shape ``(n, classes)`` (or ``(classes,)`` for one example);
     ``target``: class indices of shape ``(n,)`` (or a single int), as a numpy int array, an
-    integer Tensor or a list. The log-softmax is computed stably.
+    integer Tensor or a list. The log-softmax is computed stably. For one example the loss
+    is a scalar whatever the reduction. Raises DTypeError for non-integer targets, ShapeError
+    for a target of the wrong shape and IndexingError for a class index out of range.
     """
     op = "cross_entropy"
     _check_reduction(reduction, op)
