@@ -5,8 +5,9 @@ could differ (ties, kinks, clip bounds, pow at 0, extreme inputs)."""
 import numpy as np
 import pytest
 
-from shape_strategies import make_array
 from tinygrad_edu import Tensor, Value, cat, linear_act, stack, where
+
+from shape_strategies import make_array
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

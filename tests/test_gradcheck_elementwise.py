@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from shape_strategies import broadcastable_shapes, leaf, make_array, seeds, shapes
 from tinygrad_edu import Tensor, gradcheck
+
+from shape_strategies import broadcastable_shapes, leaf, make_array, seeds, shapes
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shape_strategies import broadcastable_shapes, leaf, make_array, seeds
 from tinygrad_edu import Tensor, cat, gradcheck, linear_act, stack
+
+from shape_strategies import broadcastable_shapes, leaf, make_array, seeds
 
 REDUCTIONS = {
     "sum": (Tensor.sum, np.sum, "any"),

@@ -7,7 +7,8 @@ Skipped when ``tinygrad_edu.kernels.cpu`` is not importable (Numba missing or no
 import numpy as np
 import pytest
 
-from tinygrad_edu import Tensor, linear_act, scalar_math as sm
+from tinygrad_edu import Tensor, linear_act
+from tinygrad_edu import scalar_math as sm
 from tinygrad_edu.numpy_backend import NumpyBackend
 
 numba_cpu = pytest.importorskip("tinygrad_edu.kernels.cpu")

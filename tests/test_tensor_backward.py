@@ -141,9 +141,8 @@ def test_no_grad_as_decorator_and_restores_the_mode_after_an_exception():
         return t * 2
 
     assert not double(x).requires_grad and tg.is_grad_enabled()
-    with pytest.raises(ZeroDivisionError):
-        with tg.no_grad():
-            raise ZeroDivisionError
+    with pytest.raises(ZeroDivisionError), tg.no_grad():
+        raise ZeroDivisionError
     assert tg.is_grad_enabled()
 
 
