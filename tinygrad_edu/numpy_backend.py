@@ -43,8 +43,14 @@ class NumpyBackend:
     def add(self, a, b):
         return a + b
 
+    def sub(self, a, b):
+        return a - b
+
     def mul(self, a, b):
         return a * b
+
+    def div(self, a, b):
+        return a / b
 
     def neg(self, a):
         return -a

@@ -7,7 +7,7 @@ validated by the Tensor method that applies the primitive; here only the math re
 
 from .function import Function
 
-__all__ = ["Add", "Mul", "Neg", "Reciprocal", "Pow", "Exp", "Log", "Sqrt", "Abs", "Clip",
+__all__ = ["Add", "Sub", "Mul", "Div", "Neg", "Reciprocal", "Pow", "Exp", "Log", "Sqrt", "Abs", "Clip",
            "Where", "Cast", "Matmul", "Sum", "Max", "Reshape", "Transpose", "GetItem", "Cat",
            "Activation", "LinearAct"]
 
@@ -35,6 +35,33 @@ class Mul(Function):
         mul = self.backend.mul
         return (mul(g, self.b) if self.needs_input_grad[0] else None,
                 mul(g, self.a) if self.needs_input_grad[1] else None)
+
+
+class Sub(Function):
+    """out = a - b;  da = g, db = -g."""
+    op = "sub"
+
+    def forward(self, a, b):
+        return self.backend.sub(a, b)
+
+    def backward(self, g):
+        return g, (self.backend.neg(g) if self.needs_input_grad[1] else None)
+
+
+class Div(Function):
+    """out = a / b;  da = g / b, db = -g * out / b."""
+    op = "div"
+
+    def forward(self, a, b):
+        self.b = b
+        self.out = self.backend.div(a, b)
+        return self.out
+
+    def backward(self, g):
+        be = self.backend
+        da = be.div(g, self.b) if self.needs_input_grad[0] else None
+        db = be.neg(be.div(be.mul(g, self.out), self.b)) if self.needs_input_grad[1] else None
+        return da, db
 
 
 class Neg(Function):

@@ -208,12 +208,10 @@ class Tensor(TensorCreation):
         return ops.Add.apply(*self._binary(other, "add", reflected=True))
 
     def __sub__(self, other):
-        a, b = self._binary(other, "sub")
-        return a + (-b)
+        return ops.Sub.apply(*self._binary(other, "sub"))
 
     def __rsub__(self, other):
-        a, b = self._binary(other, "sub", reflected=True)
-        return a + (-b)
+        return ops.Sub.apply(*self._binary(other, "sub", reflected=True))
 
     def __mul__(self, other):
         return ops.Mul.apply(*self._binary(other, "mul"))
@@ -523,10 +521,10 @@ class Tensor(TensorCreation):
 
 
 def _true_divide(a, b):
-    """a / b as a * (1 / b); integers divide into float32, as in PyTorch."""
+    """a / b; integers divide into float32, as in PyTorch."""
     if a.dtype.kind != "f" and b.dtype.kind != "f":
         a, b = a.astype(np.float32), b.astype(np.float32)
-    return a * b.reciprocal()
+    return ops.Div.apply(a, b)
 
 
 def _normalize_index(index):
