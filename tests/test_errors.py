@@ -6,6 +6,8 @@ import re
 import numpy as np
 import pytest
 
+import tinygrad_edu
+
 from tinygrad_edu import (AxisError, DTypeError, GradError, IndexingError, ShapeError, Tensor,
                           TinygradEduError, cat, gradcheck, linear_act, stack, where)
 
@@ -135,3 +137,20 @@ def test_our_errors_are_also_the_builtin_a_user_would_catch():
         A23.sum(5)
     with pytest.raises(RuntimeError):
         (A23 * 1.0).backward()
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: Tensor([1.0]).clip(2.0, 1.0), ["clip", "lo", "hi"]),
+    (lambda: Tensor([1.0]).gelu(approximate="fast"), ["gelu", "'fast'"]),
+    (lambda: Tensor.arange(0, 5, 0), ["arange", "step"]),
+    (lambda: tinygrad_edu.set_backend("tpu"), ["backend", "'tpu'", "numpy"]),
+    (lambda: tinygrad_edu.linear_act(Tensor([[1.0]]), Tensor([[1.0]]), activation="rleu"),
+     ["activation", "'rleu'", "relu"]),
+    (lambda: tinygrad_edu.cat([]), ["cat", "non-empty"]),
+])
+def test_bad_argument_values_raise_our_argument_error_naming_the_op(call, words):
+    with pytest.raises(tinygrad_edu.ArgumentError) as info:
+        call()
+    assert isinstance(info.value, ValueError)
+    for word in words:
+        assert word in str(info.value)

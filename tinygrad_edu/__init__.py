@@ -4,15 +4,16 @@
 Importing this package loads numpy only: Numba, numba.cuda and Graphviz load on first use.
 """
 
+from . import diagnostics, init, nn, optim
 from .backends import available_backends, get_backend, set_backend
 from .context import enable_grad, is_grad_enabled, no_grad
-from .errors import AxisError, DTypeError, GradError, IndexingError, ShapeError, TinygradEduError
+from .errors import (ArgumentError, ArgumentTypeError, AxisError, DTypeError, GradError,
+                     IndexingError, ShapeError, TinygradEduError)
+from .functions import cat, linear_act, stack, where
 from .gradcheck import GradcheckError, gradcheck
 from .random import manual_seed
-from .functions import cat, linear_act, stack, where
 from .tensor import Tensor
 from .value import Value
-from . import nn, init, optim, diagnostics
 
 __version__ = "0.1.0"
 
@@ -21,6 +22,7 @@ __all__ = [
     "no_grad", "enable_grad", "is_grad_enabled", "manual_seed",
     "gradcheck", "GradcheckError",
     "set_backend", "get_backend", "available_backends",
-    "TinygradEduError", "ShapeError", "DTypeError", "GradError", "AxisError", "IndexingError",
+    "TinygradEduError", "ArgumentError", "ArgumentTypeError", "ShapeError", "DTypeError",
+    "GradError", "AxisError", "IndexingError",
     "nn", "init", "optim", "diagnostics",
 ]

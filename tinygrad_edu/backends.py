@@ -13,6 +13,8 @@ the device's default list (Numba when it is installed, else the numpy reference)
 import importlib
 import os
 
+from .errors import ArgumentError
+
 __all__ = ["register_backend", "available_backends", "set_backend", "get_backend", "get_device",
            "Device"]
 
@@ -48,8 +50,8 @@ def _load(name):
 
 def _check_name(name):
     if name not in _REGISTRY:
-        raise ValueError(f"unknown backend {name!r}; registered backends: "
-                         f"{', '.join(map(repr, _REGISTRY))}")
+        raise ArgumentError(f"unknown backend {name!r}; registered backends: "
+                            f"{', '.join(map(repr, _REGISTRY))}")
 
 
 class Device:
@@ -77,8 +79,8 @@ def _resolve_default(device):
     if requested:
         _check_name(requested)
         if _REGISTRY[requested][0] != device:
-            raise ValueError(f"{_ENV_VAR}={requested!r} is a {_REGISTRY[requested][0]} backend, "
-                             f"not one for device {device!r}")
+            raise ArgumentError(f"{_ENV_VAR}={requested!r} is a {_REGISTRY[requested][0]} backend, "
+                                f"not one for device {device!r}")
         return _load(requested)
     for name in _DEFAULTS.get(device, ()):
         try:
@@ -100,8 +102,8 @@ def get_device(name="cpu"):
     if device is None:
         known = sorted({dev for dev, _ in _REGISTRY.values()})
         if name not in known:
-            raise ValueError(f"unknown device {name!r}; available devices: "
-                             f"{', '.join(map(repr, known))}")
+            raise ArgumentError(f"unknown device {name!r}; available devices: "
+                                f"{', '.join(map(repr, known))}")
         device = _devices[name] = Device(name)
     return device
 

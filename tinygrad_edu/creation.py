@@ -6,7 +6,7 @@ A mixin so ``Tensor.zeros(...)`` reads as PyTorch's does while tensor.py keeps t
 import numpy as np
 
 from .backends import get_device
-from .errors import DTypeError
+from .errors import ArgumentError, DTypeError
 from .random import get_generator
 from .validation import check_dtype, shape_arg
 
@@ -80,7 +80,7 @@ class TensorCreation:
         if stop is None:
             start, stop = 0, start
         if step == 0:
-            raise ValueError("arange: step must not be zero")
+            raise ArgumentError("arange: step must not be zero")
         values = np.arange(start, stop, step)
         return cls(values if values.dtype.kind != "f" else values.astype(np.float32),
                    requires_grad, dtype, device)

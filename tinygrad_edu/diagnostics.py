@@ -19,6 +19,7 @@ import numpy as np
 
 from . import init, ops
 from .context import no_grad
+from .errors import ArgumentError, ArgumentTypeError
 from .nn.activations import RELU_FAMILY, Activation
 from .nn.layers import Layer, Neuron
 from .nn.module import Module, Sequential
@@ -138,14 +139,14 @@ class ActivationMonitor:
 
     def __init__(self, model, dead_threshold=0.3, scale_threshold=100.0, warn=True):
         if not isinstance(model, Module):
-            raise TypeError(f"ActivationMonitor: expected an nn.Module, got "
-                            f"{type(model).__name__}")
+            raise ArgumentTypeError(f"ActivationMonitor: expected an nn.Module, got "
+                                    f"{type(model).__name__}")
         self.model = model
         self._watched = [(name or type(m).__name__, m) for name, m in model.named_modules()
                          if isinstance(m, (Layer, Neuron, Activation))]
         if not self._watched:
-            raise ValueError(f"ActivationMonitor: {type(model).__name__} has no Layer, Neuron or "
-                             "activation module to watch")
+            raise ArgumentError(f"ActivationMonitor: {type(model).__name__} has no Layer, Neuron "
+                                "or activation module to watch")
         self.dead_threshold = float(dead_threshold)
         self.scale_threshold = float(scale_threshold)
         self.warn = bool(warn)
@@ -249,8 +250,8 @@ class ActivationMonitor:
             raise KeyError(f"ActivationMonitor.history: no watched layer {layer!r}; watched: "
                            f"{self.layers}")
         if field not in LayerStats.__dataclass_fields__:
-            raise ValueError(f"ActivationMonitor.history: unknown field {field!r}; fields: "
-                             f"{list(LayerStats.__dataclass_fields__)}")
+            raise ArgumentError(f"ActivationMonitor.history: unknown field {field!r}; fields: "
+                                f"{list(LayerStats.__dataclass_fields__)}")
         return np.array([getattr(s, field) for s in self.records if s.layer == layer],
                         dtype=float)
 

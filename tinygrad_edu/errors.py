@@ -4,12 +4,20 @@ Each one subclasses the builtin a Python user would catch (ValueError, TypeError
 ``except ValueError`` keeps working, while ``except TinygradEduError`` catches all of ours.
 """
 
-__all__ = ["TinygradEduError", "ShapeError", "DTypeError", "GradError", "AxisError",
-           "IndexingError"]
+__all__ = ["TinygradEduError", "ArgumentError", "ArgumentTypeError", "ShapeError", "DTypeError",
+           "GradError", "AxisError", "IndexingError"]
 
 
 class TinygradEduError(Exception):
     """Base class of every error tinygrad_edu raises for bad input."""
+
+
+class ArgumentError(TinygradEduError, ValueError):
+    """An argument with a value the function cannot take: an unknown name, a bad range."""
+
+
+class ArgumentTypeError(TinygradEduError, TypeError):
+    """An argument of the wrong kind of object (a Tensor where a list of them is expected...)."""
 
 
 class ShapeError(TinygradEduError, ValueError):

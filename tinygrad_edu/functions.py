@@ -4,7 +4,7 @@ import numpy as np
 
 from . import ops
 from . import scalar_math as sm
-from .errors import AxisError, DTypeError, ShapeError
+from .errors import ArgumentError, AxisError, DTypeError, ShapeError
 from .tensor import Tensor
 from .validation import broadcast_shape, normalize_axis
 
@@ -13,11 +13,11 @@ __all__ = ["cat", "stack", "where", "linear_act"]
 
 def _as_tensor_list(tensors, op):
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)) or not tensors:
-        raise ValueError(f"{op}: expected a non-empty list or tuple of Tensors")
+        raise ArgumentError(f"{op}: expected a non-empty list or tuple of Tensors")
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     devices = {t.device for t in tensors}
     if len(devices) > 1:
-        raise ValueError(f"{op}: tensors are on different devices {sorted(devices)}")
+        raise ArgumentError(f"{op}: tensors are on different devices {sorted(devices)}")
     return tensors
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .context import no_grad
-from .errors import DTypeError, GradError
+from .errors import ArgumentError, DTypeError, GradError
 from .tensor import Tensor
 from .value import Value
 
@@ -32,7 +32,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     """
     inputs = list(inputs)
     if not inputs:
-        raise ValueError("gradcheck: inputs is empty")
+        raise ArgumentError("gradcheck: inputs is empty")
     if all(isinstance(x, Value) for x in inputs):
         analytic, numeric, targets = _value_jacobians(fn, inputs, eps)
     elif all(isinstance(x, Tensor) for x in inputs):

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .errors import DTypeError, ShapeError
+from .errors import ArgumentError, DTypeError, ShapeError
 from .nn.activations import RELU_FAMILY, canonical_activation
 from .random import get_generator
 from .tensor import Tensor
@@ -70,7 +70,7 @@ def uniform_(tensor, a=0.0, b=1.0):
     """Fill with samples from U(a, b)."""
     _check(tensor, "uniform_")
     if not a <= b:
-        raise ValueError(f"init.uniform_: need a <= b, got a={a}, b={b}")
+        raise ArgumentError(f"init.uniform_: need a <= b, got a={a}, b={b}")
     return _fill(tensor, get_generator().uniform(a, b, tensor.shape))
 
 
@@ -78,7 +78,7 @@ def normal_(tensor, mean=0.0, std=1.0):
     """Fill with samples from N(mean, std^2)."""
     _check(tensor, "normal_")
     if std < 0:
-        raise ValueError(f"init.normal_: std must be >= 0, got {std}")
+        raise ArgumentError(f"init.normal_: std must be >= 0, got {std}")
     return _fill(tensor, mean + std * get_generator().standard_normal(tensor.shape))
 
 
@@ -101,7 +101,7 @@ def xavier_normal_(tensor, gain=1.0):
 def _he_variance(tensor, a, mode, op):
     _check(tensor, op)
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"init.{op}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+        raise ArgumentError(f"init.{op}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan_in, fan_out = fans(tensor)
     return 2.0 / ((1.0 + a * a) * (fan_in if mode == "fan_in" else fan_out))
 
@@ -150,7 +150,7 @@ def init_weight_(weight, scheme="auto", activation=None, negative_slope=0.01, pr
         scheme = "he_normal" if activation in _HE_ACTIVATIONS else "xavier_normal"
     if not isinstance(scheme, str) or scheme not in _SCHEMES:
         valid = ", ".join(repr(s) for s in INIT_SCHEMES)
-        raise ValueError(f"unknown init {scheme!r}; expected one of {valid} or a function "
-                         "that fills the weight")
+        raise ArgumentError(f"unknown init {scheme!r}; expected one of {valid} or a function "
+                            "that fills the weight")
     a = {"leaky_relu": negative_slope, "prelu": prelu_init}.get(activation, 0.0)
     return _SCHEMES[scheme](weight, a)

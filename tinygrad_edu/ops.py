@@ -1,15 +1,15 @@
 """The differentiable primitives, each with its forward and backward side by side.
 
-Everything else a Tensor can do (subtraction, division, mean, min, softmax, losses, ...) is
+Everything else a Tensor can do (mean, min, softmax, log_softmax, prelu, losses, ...) is
 composed from these in ``tensor.py`` and has no backward of its own. Arguments have already been
 validated by the Tensor method that applies the primitive; here only the math remains.
 """
 
 from .function import Function
 
-__all__ = ["Add", "Sub", "Mul", "Div", "Neg", "Reciprocal", "Pow", "Exp", "Log", "Sqrt", "Abs", "Clip",
-           "Where", "Cast", "Matmul", "Sum", "Max", "Reshape", "Transpose", "GetItem", "Cat",
-           "Activation", "LinearAct"]
+__all__ = ["Add", "Sub", "Mul", "Div", "Neg", "Reciprocal", "Pow", "Exp", "Log", "Sqrt", "Abs",
+           "Clip", "Where", "Cast", "Matmul", "Sum", "Max", "Reshape", "Transpose", "GetItem",
+           "Cat", "Activation", "LinearAct"]
 
 
 class Add(Function):

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .errors import GradError, ShapeError
+from .errors import ArgumentError, ArgumentTypeError, GradError, ShapeError
 from .tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "clip_grad_norm_"]
@@ -21,22 +21,23 @@ __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "clip_grad_norm_"]
 
 def _param_list(params, where):
     if isinstance(params, Tensor):
-        raise TypeError(f"{where}: params must be an iterable of Tensors, got a single Tensor; "
-                        "wrap it in a list")
+        raise ArgumentTypeError(f"{where}: params must be an iterable of Tensors, got a single "
+                                "Tensor; wrap it in a list")
     if hasattr(params, "parameters") and not isinstance(params, (list, tuple)):
-        raise TypeError(f"{where}: got a {type(params).__name__}; pass model.parameters()")
+        raise ArgumentTypeError(f"{where}: got a {type(params).__name__}; pass model.parameters()")
     params = list(params)
     if not params:
-        raise ValueError(f"{where}: got an empty parameter list")
+        raise ArgumentError(f"{where}: got an empty parameter list")
     seen = set()
     for i, p in enumerate(params):
         if not isinstance(p, Tensor):
-            raise TypeError(f"{where}: parameter {i} is a {type(p).__name__}, expected a Tensor")
+            raise ArgumentTypeError(f"{where}: parameter {i} is a {type(p).__name__}, expected a "
+                                    "Tensor")
         if not p.requires_grad or p.dtype.kind != "f":
             raise GradError(f"{where}: parameter {i} (shape {p.shape}, dtype {p.dtype}) does not "
                             "require grad; only floating tensors with requires_grad=True learn")
         if id(p) in seen:
-            raise ValueError(f"{where}: parameter {i} (shape {p.shape}) appears twice")
+            raise ArgumentError(f"{where}: parameter {i} (shape {p.shape}) appears twice")
         seen.add(id(p))
     return params
 
@@ -44,7 +45,7 @@ def _param_list(params, where):
 def _check_range(name, value, lo, hi=math.inf, hi_open=False):
     if not (lo <= value < hi if hi_open else lo <= value <= hi):
         bracket = ")" if hi_open else "]"
-        raise ValueError(f"invalid {name} {value!r}; expected a value in [{lo}, {hi}{bracket}")
+        raise ArgumentError(f"invalid {name} {value!r}; expected a value in [{lo}, {hi}{bracket}")
 
 
 class Optimizer:
@@ -83,15 +84,15 @@ class Optimizer:
         where = f"{type(self).__name__}.load_state_dict"
         hyper, state = state_dict.get("hyperparameters"), state_dict.get("state")
         if not isinstance(hyper, dict) or not isinstance(state, list):
-            raise ValueError(f"{where}: expected a dict with 'hyperparameters' and 'state' from "
-                             "state_dict()")
+            raise ArgumentError(f"{where}: expected a dict with 'hyperparameters' and 'state' from "
+                                "state_dict()")
         unknown = sorted(set(hyper) - set(self._hyper))
         if unknown:
-            raise ValueError(f"{where}: unknown hyperparameters {unknown}; this state is from "
-                             "another optimizer type")
+            raise ArgumentError(f"{where}: unknown hyperparameters {unknown}; this state is from "
+                                "another optimizer type")
         if len(state) != len(self.params):
-            raise ValueError(f"{where}: the state has {len(state)} parameters, this optimizer "
-                             f"has {len(self.params)}")
+            raise ArgumentError(f"{where}: the state has {len(state)} parameters, this optimizer "
+                                f"has {len(self.params)}")
         for i, (p, entry) in enumerate(zip(self.params, state)):
             for key, value in entry.items():
                 if isinstance(value, np.ndarray) and value.shape != p.shape:
@@ -116,7 +117,7 @@ class SGD(Optimizer):
         _check_range("momentum", momentum, 0.0)
         _check_range("weight_decay", weight_decay, 0.0)
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
+            raise ArgumentError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
         super().__init__(params, lr=lr, momentum=momentum, dampening=dampening,
                          nesterov=nesterov, weight_decay=weight_decay)
 
@@ -191,9 +192,9 @@ def clip_grad_norm_(params, max_norm, norm_type=2.0):
         params = [params]
     grads = [p.grad.numpy() for p in params if p.grad is not None]
     if max_norm < 0:
-        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
+        raise ArgumentError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
     if not norm_type > 0:
-        raise ValueError(f"clip_grad_norm_: norm_type must be > 0, got {norm_type}")
+        raise ArgumentError(f"clip_grad_norm_: norm_type must be > 0, got {norm_type}")
     if not grads:
         return 0.0
     if norm_type == math.inf:

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from .errors import ArgumentTypeError
+
 __all__ = ["manual_seed", "get_generator"]
 
 _generator = np.random.default_rng()
@@ -14,7 +16,7 @@ def manual_seed(seed):
     """
     global _generator
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise TypeError(f"manual_seed: expected a non-negative int, got {seed!r}")
+        raise ArgumentTypeError(f"manual_seed: expected a non-negative int, got {seed!r}")
     _generator = np.random.default_rng(int(seed))
 
 

@@ -12,6 +12,8 @@ The numpy backend has array versions of the same formulas; tests check they agre
 
 import math
 
+from .errors import ArgumentError
+
 __all__ = ["IDENTITY", "RELU", "LEAKY_RELU", "SIGMOID", "TANH", "GELU", "GELU_TANH", "SILU",
            "ACTIVATION_CODES", "activation_code", "activate", "derivative", "sigmoid"]
 
@@ -41,7 +43,7 @@ def activation_code(name):
         return ACTIVATION_CODES[name]
     except (KeyError, TypeError):
         valid = ", ".join(repr(n) for n in ACTIVATION_CODES)
-        raise ValueError(f"unknown activation {name!r}; expected one of {valid}") from None
+        raise ArgumentError(f"unknown activation {name!r}; expected one of {valid}") from None
 
 
 def sigmoid(x):

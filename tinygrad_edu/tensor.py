@@ -13,7 +13,7 @@ from . import ops
 from . import scalar_math as sm
 from .backends import get_device
 from .creation import TensorCreation
-from .errors import AxisError, DTypeError, GradError, IndexingError, ShapeError
+from .errors import ArgumentError, AxisError, DTypeError, GradError, IndexingError, ShapeError
 from .function import backpropagate
 from .validation import (as_numpy_array, broadcast_shape, check_dtype, check_nonempty_reduction,
                          normalize_axis, shape_arg)
@@ -320,9 +320,9 @@ class Tensor(TensorCreation):
     def clip(self, lo=None, hi=None):
         """Values limited to [lo, hi] (either may be None); gradient 1 inside, 0 outside."""
         if lo is None and hi is None:
-            raise ValueError("clip: give at least one of lo and hi")
+            raise ArgumentError("clip: give at least one of lo and hi")
         if lo is not None and hi is not None and lo > hi:
-            raise ValueError(f"clip: lo ({lo}) must not exceed hi ({hi})")
+            raise ArgumentError(f"clip: lo ({lo}) must not exceed hi ({hi})")
         cast = self.dtype.type
         return ops.Clip.apply(self, lo=None if lo is None else cast(lo),
                               hi=None if hi is None else cast(hi))
@@ -351,7 +351,7 @@ class Tensor(TensorCreation):
     def gelu(self, approximate="none"):
         """GELU: x * Phi(x) exactly (``"none"``) or with the tanh approximation (``"tanh"``)."""
         if approximate not in _GELU_CODES:
-            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+            raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
         return self._activation("gelu" if approximate == "none" else "gelu_tanh",
                                 _GELU_CODES[approximate])
 

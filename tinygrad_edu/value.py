@@ -14,7 +14,7 @@ import math
 import numbers
 
 from . import scalar_math as sm
-from .errors import DTypeError
+from .errors import ArgumentError, DTypeError
 
 __all__ = ["Value", "zero_grad"]
 
@@ -101,7 +101,7 @@ class Value:
         try:
             return math.pow(self.data, b)
         except (ValueError, ZeroDivisionError):
-            raise ValueError(f"Value **: {self.data!r} ** {b!r} is not a real number") from None
+            raise ArgumentError(f"Value **: {self.data!r} ** {b!r} is not a real number") from None
         except OverflowError:
             return math.inf
 
@@ -135,7 +135,7 @@ class Value:
     def log(self):
         """Natural log; d/dx = 1/x. Raises ValueError for x <= 0."""
         if self.data <= 0:
-            raise ValueError(f"Value log: log of non-positive number {self.data!r}")
+            raise ArgumentError(f"Value log: log of non-positive number {self.data!r}")
         return Value(math.log(self.data), "", (self,), (1.0 / self.data,), "log")
 
     def _activation(self, code, name, slope=0.0):

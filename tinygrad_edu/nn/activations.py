@@ -5,7 +5,7 @@ them through ``canonical_activation``; ``"swish"`` is another name for ``"silu"`
 means no activation (identity).
 """
 
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -29,7 +29,7 @@ def canonical_activation(name):
     """
     if not (name is None or isinstance(name, str)) or name not in ACTIVATION_NAMES:
         valid = ", ".join(repr(n) for n in ACTIVATION_NAMES)
-        raise ValueError(f"unknown activation {name!r}; expected one of {valid}")
+        raise ArgumentError(f"unknown activation {name!r}; expected one of {valid}")
     return _ALIASES.get(name, name)
 
 
@@ -41,8 +41,8 @@ def activate(x, name, negative_slope=0.01):
     if name is None:
         return x
     if name == "prelu":
-        raise ValueError("activate: 'prelu' has a learnable slope; use the PReLU module or "
-                         "x.prelu(weight)")
+        raise ArgumentError("activate: 'prelu' has a learnable slope; use the PReLU module or "
+                            "x.prelu(weight)")
     if name == "leaky_relu":
         return x.leaky_relu(negative_slope)
     return getattr(x, name)()
@@ -94,8 +94,8 @@ class PReLU(Activation):
         super().__init__()
         if isinstance(num_parameters, bool) or not isinstance(num_parameters, int) \
                 or num_parameters < 1:
-            raise ValueError(f"PReLU: num_parameters must be a positive int, got "
-                             f"{num_parameters!r}")
+            raise ArgumentError(f"PReLU: num_parameters must be a positive int, got "
+                                f"{num_parameters!r}")
         self.weight = Parameter(Tensor.full((num_parameters,), float(init)))
 
     def forward(self, x):
@@ -127,7 +127,7 @@ class GELU(Activation):
     def __init__(self, approximate="none"):
         super().__init__()
         if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+            raise ArgumentError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
     def forward(self, x):

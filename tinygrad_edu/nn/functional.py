@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from ..errors import DTypeError, IndexingError, ShapeError
+from ..errors import ArgumentError, DTypeError, IndexingError, ShapeError
 from ..functions import stack, where
 from ..tensor import Tensor
 
@@ -31,8 +31,8 @@ def _reduce(loss, reduction):
 
 def _check_reduction(reduction, op):
     if not isinstance(reduction, str) or reduction not in REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {', '.join(map(repr, REDUCTIONS))}, "
-                         f"got {reduction!r}")
+        raise ArgumentError(f"{op}: reduction must be one of {', '.join(map(repr, REDUCTIONS))}, "
+                            f"got {reduction!r}")
 
 
 def _pair(input, target, op, reduction):
@@ -85,9 +85,9 @@ def binary_cross_entropy(input, target, reduction="mean"):
     input, target = _pair(input, target, op, reduction)
     p = input.numpy()
     if p.size and not ((p >= 0) & (p <= 1)).all():
-        raise ValueError(f"{op}: input must hold probabilities in [0, 1], got values from "
-                         f"{np.nanmin(p):g} to {np.nanmax(p):g} (or NaN); pass raw scores to "
-                         "binary_cross_entropy_with_logits instead")
+        raise ArgumentError(f"{op}: input must hold probabilities in [0, 1], got values from "
+                            f"{np.nanmin(p):g} to {np.nanmax(p):g} (or NaN); pass raw scores to "
+                            "binary_cross_entropy_with_logits instead")
     loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
     return _reduce(loss, reduction)
 

@@ -9,7 +9,7 @@ Biases start at zero; weights follow ``init`` (see ``tinygrad_edu.init.init_weig
 import numbers
 
 from .. import init as _init
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..functions import linear_act
 from ..tensor import Tensor
 from .activations import activate, canonical_activation
@@ -22,7 +22,7 @@ PRELU_INIT = 0.25  # He et al.'s starting slope for PReLU
 
 def _size(n, what, op):
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"{op}: {what} must be a positive int, got {n!r}")
+        raise ArgumentError(f"{op}: {what} must be a positive int, got {n!r}")
     return int(n)
 
 

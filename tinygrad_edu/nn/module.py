@@ -13,7 +13,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import context
-from ..errors import DTypeError, ShapeError, TinygradEduError
+from ..errors import ArgumentTypeError, DTypeError, ShapeError, TinygradEduError
 from ..tensor import Tensor
 
 __all__ = ["Parameter", "Module", "ModuleList", "Sequential", "RemovableHandle",
@@ -282,8 +282,8 @@ class ModuleList(Module):
 
     def append(self, module):
         if not isinstance(module, Module):
-            raise TypeError(f"{type(self).__name__}.append: expected a Module, got "
-                            f"{type(module).__name__}")
+            raise ArgumentTypeError(f"{type(self).__name__}.append: expected a Module, got "
+                                    f"{type(module).__name__}")
         self._modules[str(len(self._modules))] = module
         return self
 
