@@ -1,5 +1,6 @@
 """The ``tinygrad-edu`` command line.
 
+``tinygrad-edu train`` trains the chapter's ranking network and reports what it learned;
 ``tinygrad-edu graph --example neuron --out neuron.svg`` draws one of the chapter's examples.
 Each command is one ``_add_<name>_command`` function that registers its arguments and a
 ``run`` function; add a command by writing another and listing it in ``COMMANDS``.
@@ -78,7 +79,62 @@ def _run_graph(args, parser):
     return EXIT_OK
 
 
-COMMANDS = (_add_graph_command,)
+def _add_train_command(commands):
+    parser = commands.add_parser(
+        "train", help="train the chapter's ranking network (128→256→128→64→1) end to end",
+        description="Train the textbook's recommendation-ranking MLP on a synthetic ranking "
+                    "task, then report the test error against a predict-the-mean baseline and "
+                    "the activation monitor's view of every layer.",
+        epilog="e.g.  tinygrad-edu train --steps 800 --optimizer adam --save ranker.npz")
+    parser.add_argument("--steps", type=int, default=800, help="training steps (default: 800)")
+    parser.add_argument("--batch", type=int, default=256, help="batch size (default: 256)")
+    parser.add_argument("--lr", type=float, default=1e-3, help="learning rate (default: 1e-3)")
+    parser.add_argument("--optimizer", choices=("adam", "sgd"), default="adam",
+                        help="adam, or sgd with momentum 0.9 (default: adam)")
+    parser.add_argument("--activation", default="relu",
+                        help="hidden activation: relu, leaky_relu, prelu, gelu, silu, tanh, ...")
+    parser.add_argument("--init", default="auto",
+                        help="weight init: auto, he_normal, xavier_normal, zeros, ...")
+    parser.add_argument("--backend", choices=("numba", "numpy"),
+                        help="CPU backend (default: numba when installed)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--save", metavar="FILE", help="save the trained weights to FILE (.npz)")
+    parser.set_defaults(run=_run_train, command_parser=parser)
+    return parser
+
+
+def _run_train(args, parser):
+    if args.steps < 1 or args.batch < 1 or args.lr <= 0 or args.seed < 0:
+        parser.error("--steps and --batch must be positive, --lr > 0 and --seed >= 0")
+    from . import get_backend, set_backend
+    from .nn.activations import canonical_activation
+    from .ranking import train_ranking_model
+
+    try:
+        canonical_activation(args.activation)
+        if args.backend:
+            set_backend(args.backend)
+        print(f"ranking MLP 128→256→128→64→1, {args.activation}, init={args.init}, "
+              f"{args.optimizer} lr={args.lr:g}, batch {args.batch}, backend "
+              f"{get_backend().name}")
+        result = train_ranking_model(steps=args.steps, batch=args.batch, lr=args.lr,
+                                     optimizer=args.optimizer, activation=args.activation,
+                                     init=args.init, seed=args.seed, log=print)
+        if args.save:
+            result.model.save(args.save)
+    except (TinygradEduError, OSError, ImportError) as exc:
+        print(f"tinygrad-edu train: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"\ntest MSE {result.test_mse:.4f} (predicting the mean: {result.baseline_mse:.4f}, "
+          f"{result.baseline_mse / result.test_mse:.1f}x better); "
+          f"{1000 * result.seconds_per_step:.2f} ms per training step\n")
+    print(result.monitor_report)
+    if args.save:
+        print(f"\nsaved the weights to {args.save}")
+    return EXIT_OK
+
+
+COMMANDS = (_add_graph_command, _add_train_command)
 
 
 def build_parser():
