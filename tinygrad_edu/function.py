@@ -7,6 +7,7 @@ needs. ``Function.apply`` wraps arrays into Tensors and records the graph edge.
 
 from . import context
 from .errors import GradError
+from .graph import topological_order
 
 __all__ = ["Function", "sum_to_shape", "backpropagate"]
 
@@ -75,7 +76,7 @@ def backpropagate(root, seed):
     """
     backend = root._device.backend
     grads = {id(root): seed}
-    for node in reversed(_topological_order(root)):
+    for node in reversed(topological_order(root, _grad_inputs)):
         g = grads.pop(id(node), None)
         if g is None:
             continue
@@ -94,21 +95,6 @@ def backpropagate(root, seed):
             grads[key] = pg if key not in grads else grads[key] + pg
 
 
-def _topological_order(root):
-    """Tensors requiring grad reachable from ``root``, inputs before users (iterative DFS)."""
-    order, visited = [], set()
-    stack = [(root, False)]
-    while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        if node._ctx is not None:
-            for parent in node._ctx.parents:
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
-    return order
+def _grad_inputs(node):
+    """The inputs of ``node`` that backward must visit (those requiring grad)."""
+    return [p for p in node._ctx.parents if p.requires_grad] if node._ctx is not None else ()

@@ -15,6 +15,7 @@ import numbers
 
 from . import scalar_math as sm
 from .errors import ArgumentError, DTypeError
+from .graph import topological_order
 
 __all__ = ["Value", "zero_grad"]
 
@@ -197,7 +198,7 @@ class Value:
         ``zero_grad()`` (or ``tinygrad_edu.value.zero_grad(params)``) between steps.
         The graph walk is iterative, so graphs of any depth work.
         """
-        order = _topological_order(self)
+        order = topological_order(self, _inputs)
         for node in order:
             node._pending = 0.0
         self._pending = 1.0
@@ -210,26 +211,11 @@ class Value:
 
     def zero_grad(self):
         """Set ``grad`` to 0 on this Value and on every Value it depends on."""
-        zero_grad(_topological_order(self))
+        zero_grad(topological_order(self, _inputs))
 
 
-def _topological_order(root):
-    """Nodes reachable from ``root``, every node after all of its inputs (iterative DFS)."""
-    order, visited = [], set()
-    stack = [(root, False)]
-    while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
-        for parent in node._prev:
-            if parent not in visited:
-                stack.append((parent, False))
-    return order
+def _inputs(node):
+    return node._prev
 
 
 def zero_grad(values):
