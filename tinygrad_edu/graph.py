@@ -11,20 +11,19 @@ __all__ = ["topological_order"]
 def topological_order(root, parents_of):
     """Nodes reachable from ``root`` (by ``parents_of(node)``), inputs first, ``root`` last.
 
-    Inputs of a node are visited in the order ``parents_of`` gives them.
+    Inputs of a node are visited in the order ``parents_of`` gives them. The stack holds each
+    open node with an iterator over its remaining inputs, so every node is pushed once.
     """
-    order, visited = [], set()
-    stack = [(root, False)]
+    order, visited = [], {id(root)}
+    stack = [(root, iter(parents_of(root)))]
     while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for parent in reversed(parents_of(node)):
+        node, inputs = stack[-1]
+        for parent in inputs:
             if id(parent) not in visited:
-                stack.append((parent, False))
+                visited.add(id(parent))
+                stack.append((parent, iter(parents_of(parent))))
+                break
+        else:
+            stack.pop()
+            order.append(node)
     return order
