@@ -25,6 +25,7 @@ from numba import njit, prange
 
 from .activations import activate, activation_forward
 from .intrinsics import stack_tile, tile_width
+from .skinny import skinny_gemm
 
 __all__ = ["matmul", "gemm", "MR", "KC", "MC", "NC", "PARALLEL_MIN_FLOPS"]
 
@@ -33,6 +34,7 @@ KC = 256      # depth of a packed block: an A panel (6 KB float32) stays in L1
 MC = 96       # rows of A per packed block (and per parallel task)
 NC = 512      # columns of B per packed block: KC x NC float32 is 512 KB, half the L2
 PARALLEL_MIN_FLOPS = 2 ** 22   # below this, starting threads costs more than it gains
+SKINNY_MAX = 2   # up to this many rows (or this deep), skip packing (skinny.py)
 
 _IDENTITY = 0  # scalar_math.IDENTITY, repeated here so the kernels import no Python module
 
@@ -96,6 +98,26 @@ def _pack_a(a, a_t, i0, mc, k0, kc, out):
 
 
 @njit(cache=True, nogil=True)
+def _transpose_into(b, k0, kc, c0, cols, dst):
+    """dst[p, j] = b[c0 + j, k0 + p] for p < kc, j < cols, in 8 x 8 blocks.
+
+    A plain double loop writes a new cache line per element; full 8 x 8 blocks have constant
+    trip counts, so LLVM unrolls them and the lines written stay in L1 (6x faster).
+    """
+    for p0 in range(0, kc, 8):
+        for j0 in range(0, cols, 8):
+            if p0 + 8 <= kc and j0 + 8 <= cols:
+                for j in range(8):
+                    src = b[c0 + j0 + j, k0 + p0:k0 + p0 + 8]
+                    for p in range(8):
+                        dst[p0 + p, j0 + j] = src[p]
+            else:
+                for j in range(j0, min(cols, j0 + 8)):
+                    for p in range(p0, min(kc, p0 + 8)):
+                        dst[p, j] = b[c0 + j, k0 + p]
+
+
+@njit(cache=True, nogil=True)
 def _pack_b(b, b_t, k0, kc, j0, nc, out):
     """out[jb, p, j] = B[k0 + p, j0 + jb*NR + j], zero past the last column (B = b.T if b_t)."""
     nr_full = out.shape[2]
@@ -103,10 +125,7 @@ def _pack_b(b, b_t, k0, kc, j0, nc, out):
         c0 = j0 + jb * nr_full
         cols = min(nr_full, nc - jb * nr_full)
         if b_t:
-            for j in range(cols):
-                src = b[c0 + j, k0:k0 + kc]
-                for p in range(kc):
-                    out[jb, p, j] = src[p]
+            _transpose_into(b, k0, kc, c0, cols, out[jb])
         else:
             for p in range(kc):
                 src = b[k0 + p, c0:c0 + cols]
@@ -147,13 +166,17 @@ def _gemm_serial(a, a_t, b, b_t, z, y, bias, code, slope):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _gemm_parallel(a, a_t, b, b_t, z, y, bias, code, slope):
+def _gemm_parallel(a, a_t, b, b_t, z, y, bias, code, slope, nthreads):
     m, n = z.shape
     k = a.shape[0] if a_t else a.shape[1]
     nr_full = tile_width(a.dtype)
-    nblocks = (m + MC - 1) // MC
+    # Row blocks of at most MC rows, as many as a multiple of the thread count, so that a
+    # weight gradient with 128 rows splits 64 + 64 rather than 96 + 32.
+    nblocks = ((m + MC - 1) // MC + nthreads - 1) // nthreads * nthreads
+    mc = ((m + nblocks - 1) // nblocks + MR - 1) // MR * MR
+    nblocks = (m + mc - 1) // mc
     bp = np.empty(((min(NC, n) + nr_full - 1) // nr_full, min(KC, k), nr_full), a.dtype)
-    ap = np.empty((nblocks, (min(MC, m) + MR - 1) // MR, min(KC, k), MR), a.dtype)
+    ap = np.empty((nblocks, mc // MR, min(KC, k), MR), a.dtype)
     for j0 in range(0, n, NC):
         nc = min(NC, n - j0)
         for k0 in range(0, k, KC):
@@ -163,8 +186,8 @@ def _gemm_parallel(a, a_t, b, b_t, z, y, bias, code, slope):
                 _pack_b(b, b_t, k0, kc, j0 + jb * nr_full, min(nr_full, nc - jb * nr_full),
                         bp[jb:jb + 1])
             for blk in prange(nblocks):
-                i0 = blk * MC
-                _row_block(a, a_t, bp, z, y, i0, min(MC, m - i0), j0, nc, k0, kc, ap[blk],
+                i0 = blk * mc
+                _row_block(a, a_t, bp, z, y, i0, min(mc, m - i0), j0, nc, k0, kc, ap[blk],
                            k0 + kc == k, bias, code, slope)
 
 
@@ -185,22 +208,29 @@ def gemm(a, b, z, y=None, bias=None, code=_IDENTITY, slope=0.0):
         bias = np.empty(0, a.dtype)
     if y is None:
         y = z
-    run = _gemm_parallel if 2 * m * n * k >= PARALLEL_MIN_FLOPS else _gemm_serial
     a, a_t = _as_rows(a)
     b, b_t = _as_rows(b)
-    run(a, a_t, b, b_t, z, y, bias, code, slope)
+    if m <= SKINNY_MAX or k <= SKINNY_MAX:
+        skinny_gemm(a, a_t, b, b_t, z, y, bias, code, slope)
+    elif 2 * m * n * k >= PARALLEL_MIN_FLOPS and numba.get_num_threads() > 1:
+        _gemm_parallel(a, a_t, b, b_t, z, y, bias, code, slope, numba.get_num_threads())
+    else:
+        _gemm_serial(a, a_t, b, b_t, z, y, bias, code, slope)
 
 
 def _as_rows(x):
-    """``(x, False)``, or ``(x.T, True)`` when x is a transposed contiguous array.
+    """``(x, False)`` for a C-contiguous x, ``(x.T, True)`` for a transposed one.
 
-    Packing reads rows of the array it gets, so a transposed view is packed from its own
-    memory with the loops swapped, and kernels are compiled for C-contiguous arrays only
-    (plus a general-strides version used when neither x nor x.T is contiguous).
+    Packing reads rows of the array it gets, so a transposed view is packed straight from its
+    own memory with the loops swapped. Any other layout (a strided slice, a reversed view) is
+    copied once here: the packing would read it element by element anyway, and compiling
+    every kernel for general strides too would double the first-use compile time.
     """
-    if not x.flags.c_contiguous and x.T.flags.c_contiguous:
+    if x.flags.c_contiguous:
+        return x, False
+    if x.T.flags.c_contiguous:
         return x.T, True
-    return x, False
+    return np.ascontiguousarray(x), False
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -237,8 +267,9 @@ def _batched(a, b):
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     # Broadcast batch dimensions have stride 0; reshape copies only when it must.
-    a3 = np.broadcast_to(a, batch + (m, k)).reshape(-1, m, k)
-    b3 = np.broadcast_to(b, batch + (k, n)).reshape(-1, k, n)
+    count = int(np.prod(batch))
+    a3 = np.broadcast_to(a, batch + (m, k)).reshape(count, m, k)
+    b3 = np.broadcast_to(b, batch + (k, n)).reshape(count, k, n)
     out = np.empty((a3.shape[0], m, n), a.dtype)
     if k == 0 or out.size == 0:
         out[...] = 0
@@ -250,7 +281,10 @@ def _batched(a, b):
 
 
 def _stack_as_rows(x):
-    """Like ``_as_rows`` for a stack of matrices: swap the last two axes if that makes rows."""
-    if x.strides[-1] != x.itemsize and x.strides[-2] == x.itemsize:
-        return x.swapaxes(1, 2), True
-    return x, False
+    """Like ``_as_rows`` for a stack of matrices (the last two axes)."""
+    if x.flags.c_contiguous:
+        return x, False
+    swapped = x.swapaxes(1, 2)
+    if swapped.flags.c_contiguous:
+        return swapped, True
+    return np.ascontiguousarray(x), False

@@ -1,0 +1,76 @@
+"""Products with very few rows or a very short shared dimension, without packing.
+
+The blocked matmul copies its operands into panels so that each number it loads serves many
+multiply-adds. When ``a @ b`` has one or two rows (a single example through a layer) or a
+shared dimension of one or two (a weight gradient from a single example), every number of
+``b`` is used only once or twice anyway, and the copy costs more than the product. These loops
+read the operands where they are:
+
+- ``b`` stored by rows: each output row is a sum of rows of ``b`` scaled by one number of ``a``
+  (contiguous and vectorized);
+- ``b`` a transposed view (``W.T`` in a layer's backward): each output is a dot product of two
+  contiguous rows.
+
+Bias and activation are applied to each output row right after it is formed, as in the tiled
+kernel.
+"""
+
+import numpy as np
+from numba import njit
+
+from .activations import activate
+
+__all__ = ["skinny_gemm"]
+
+_IDENTITY = 0
+
+
+@njit(cache=True, nogil=True)
+def _finish_row(zrow, yrow, bias, code, slope):
+    """zrow += bias; yrow = activation(zrow), exact (no fast-math)."""
+    if bias.size:
+        for j in range(zrow.size):
+            zrow[j] += bias[j]
+    if code != _IDENTITY:
+        for j in range(zrow.size):
+            yrow[j] = activate(code, zrow[j], slope)
+
+
+@njit(cache=True, nogil=True, fastmath={"contract", "reassoc"})
+def _dot(x, w):
+    # reassoc lets LLVM split the sum over several vector accumulators.
+    s = x.dtype.type(0)
+    for p in range(x.size):
+        s += x[p] * w[p]
+    return s
+
+
+@njit(cache=True, nogil=True, fastmath={"contract"})
+def skinny_gemm(a, a_t, b, b_t, z, y, bias, code, slope):
+    """Same contract as the tiled ``_gemm_serial``: z = A @ B (+ bias), y = act(z).
+
+    ``A`` is ``a.T`` when ``a_t`` (likewise ``B``), so transposed views are read in place.
+    """
+    m, n = z.shape
+    k = a.shape[0] if a_t else a.shape[1]
+    column = np.empty(k, z.dtype)
+    for i in range(m):
+        zrow = z[i]
+        if a_t:   # copy the strided column so both branches give a contiguous row type
+            for p in range(k):
+                column[p] = a[p, i]
+            arow = column
+        else:
+            arow = a[i]
+        if b_t:
+            for j in range(n):
+                zrow[j] = _dot(arow, b[j])
+        else:
+            for j in range(n):
+                zrow[j] = 0
+            for p in range(k):
+                av = arow[p]
+                brow = b[p]
+                for j in range(n):
+                    zrow[j] += av * brow[j]
+        _finish_row(zrow, y[i], bias, code, slope)
