@@ -1,0 +1,88 @@
+"""The Numba backend trains the textbook's ranking MLP exactly as the numpy reference does, and
+is selected, by default or on request, without importing anything heavy too early."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+from tinygrad_edu import Tensor, manual_seed, nn, optim  # noqa: E402
+from tinygrad_edu.backends import get_device, set_backend  # noqa: E402
+from tinygrad_edu.nn import functional as F  # noqa: E402
+
+
+def _python(code, **env):
+    """Run ``code`` in a fresh interpreter (outside the repo root, so that only the installed
+    package is importable) and return its stdout."""
+    environment = {k: v for k, v in os.environ.items() if k != "TINYGRAD_EDU_BACKEND"}
+    environment.update(env)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=environment, cwd=os.path.dirname(os.path.abspath(__file__)),
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+SHOW_BACKEND = "import tinygrad_edu as t; t.Tensor([1.0]) + 1; print(t.get_backend().name)"
+
+
+@pytest.mark.parametrize("requested", ["numpy", "numba"])
+def test_the_environment_variable_selects_the_backend(requested):
+    assert _python(SHOW_BACKEND, TINYGRAD_EDU_BACKEND=requested) == requested
+
+
+def test_numba_is_the_default_cpu_backend_when_installed():
+    assert _python(SHOW_BACKEND) == "numba"
+
+
+def test_importing_the_package_and_the_kernels_package_loads_no_compiler():
+    code = ("import sys, tinygrad_edu, tinygrad_edu.kernels; "
+            "print(sorted(m for m in ('numba', 'llvmlite', 'kernels') if m in sys.modules))")
+    assert _python(code) == "[]"
+
+
+def test_the_kernels_load_only_as_part_of_the_package():
+    # A second top-level copy ("kernels") would have its own, separate JIT caches.
+    code = ("import sys, tinygrad_edu.kernels.cpu, tinygrad_edu.kernels.mlp; "
+            "print('kernels' in sys.modules)")
+    assert _python(code) == "False"
+
+
+def _train_ranking_mlp(backend, dtype, steps=5, batch=32):
+    device = get_device("cpu")
+    previous = device._backend
+    set_backend(backend)
+    try:
+        manual_seed(0)
+        model = nn.MLP(128, [256, 128, 64], 1)
+        if dtype == np.float64:
+            model = model.double()
+        opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((batch, 128)).astype(dtype)
+        y = np.tanh(x[:, :1] * x[:, 1:2]).astype(dtype)
+        losses = []
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = F.mse_loss(model(Tensor(x)), Tensor(y))
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return np.array(losses), [p.numpy().copy() for p in model.parameters()]
+    finally:
+        device._backend = previous
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 2e-5), (np.float64, 1e-12)],
+                         ids=["float32", "float64"])
+def test_training_the_ranking_mlp_gives_the_same_losses_on_both_backends(dtype, rtol):
+    numpy_losses, numpy_params = _train_ranking_mlp("numpy", dtype)
+    numba_losses, numba_params = _train_ranking_mlp("numba", dtype)
+    assert numpy_losses[-1] < numpy_losses[0]          # it is training, not standing still
+    np.testing.assert_allclose(numba_losses, numpy_losses, rtol=rtol)
+    for ours, reference in zip(numba_params, numpy_params):
+        np.testing.assert_allclose(ours, reference, rtol=rtol, atol=rtol)
