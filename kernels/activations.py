@@ -12,7 +12,8 @@ from numba.extending import overload
 
 from .. import scalar_math as sm
 
-__all__ = ["activate", "derivative", "activation_forward", "activation_backward"]
+__all__ = ["activate", "derivative", "activation_forward", "activation_backward",
+           "bias_activation"]
 
 
 @overload(sm.sigmoid, jit_options={"cache": True})
@@ -41,6 +42,28 @@ def _backward(x, y, grad, out, code, slope):
         if code == c:
             for i in range(x.size):
                 out[i] = grad[i] * derivative(c, x[i], y[i], slope)
+
+
+@njit(cache=True, nogil=True)
+def bias_activation(z, y, r0, c0, rows, cols, bias, code, slope):
+    """On the block z[r0:r0+rows, c0:c0+cols]: add bias[c0:c0+cols] (if ``bias.size``), then
+    write y = act(z) over the same block, one row at a time.
+
+    The tiled matmul calls this on each output tile while it is still in L1; the rows are
+    sliced from the whole arrays so Numba knows they are contiguous and vectorizes them.
+    """
+    for c in literal_unroll(_CODES):
+        if code == c:   # one loop per activation, as in _forward
+            for i in range(r0, r0 + rows):
+                zrow = z[i, c0:c0 + cols]
+                if bias.size:
+                    brow = bias[c0:c0 + cols]
+                    for j in range(cols):
+                        zrow[j] += brow[j]
+                if c != sm.IDENTITY:
+                    yrow = y[i, c0:c0 + cols]
+                    for j in range(cols):
+                        yrow[j] = activate(c, zrow[j], slope)
 
 
 def _flat(a):

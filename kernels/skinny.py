@@ -11,29 +11,17 @@ read the operands where they are:
 - ``b`` a transposed view (``W.T`` in a layer's backward): each output is a dot product of two
   contiguous rows.
 
-Bias and activation are applied to each output row right after it is formed, as in the tiled
-kernel.
+Bias and activation are applied in one pass at the end (the outputs are few, or cheap).
 """
 
 import numpy as np
 from numba import njit
 
-from .activations import activate
+from .activations import bias_activation
 
 __all__ = ["skinny_gemm"]
 
 _IDENTITY = 0
-
-
-@njit(cache=True, nogil=True)
-def _finish_row(zrow, yrow, bias, code, slope):
-    """zrow += bias; yrow = activation(zrow), exact (no fast-math)."""
-    if bias.size:
-        for j in range(zrow.size):
-            zrow[j] += bias[j]
-    if code != _IDENTITY:
-        for j in range(zrow.size):
-            yrow[j] = activate(code, zrow[j], slope)
 
 
 @njit(cache=True, nogil=True, fastmath={"contract", "reassoc"})
@@ -73,4 +61,5 @@ def skinny_gemm(a, a_t, b, b_t, z, y, bias, code, slope):
                 brow = b[p]
                 for j in range(n):
                     zrow[j] += av * brow[j]
-        _finish_row(zrow, y[i], bias, code, slope)
+    if bias.size or code != _IDENTITY:
+        bias_activation(z, y, 0, 0, m, n, bias, code, slope)

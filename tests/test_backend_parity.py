@@ -52,16 +52,19 @@ def test_the_kernels_load_only_as_part_of_the_package():
     assert _python(code) == "False"
 
 
-def _train_ranking_mlp(backend, dtype, steps=5, batch=32):
+def _train_ranking_mlp(backend, dtype, steps=5, batch=32, route="auto"):
     device = get_device("cpu")
     previous = device._backend
-    set_backend(backend)
+    chosen = set_backend(backend)
+    if backend == "numba":
+        previous_route, chosen.matmul_route = chosen.matmul_route, route
     try:
         manual_seed(0)
         model = nn.MLP(128, [256, 128, 64], 1)
         if dtype == np.float64:
             model = model.double()
-        opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        # One example gives steep gradients: a smaller step keeps it descending.
+        opt = optim.SGD(model.parameters(), lr=0.01 if batch > 1 else 0.001, momentum=0.9)
         rng = np.random.default_rng(0)
         x = rng.standard_normal((batch, 128)).astype(dtype)
         y = np.tanh(x[:, :1] * x[:, 1:2]).astype(dtype)
@@ -75,14 +78,26 @@ def _train_ranking_mlp(backend, dtype, steps=5, batch=32):
         return np.array(losses), [p.numpy().copy() for p in model.parameters()]
     finally:
         device._backend = previous
+        if backend == "numba":
+            chosen.matmul_route = previous_route
 
 
 @pytest.mark.parametrize("dtype, rtol", [(np.float32, 2e-5), (np.float64, 1e-12)],
                          ids=["float32", "float64"])
-def test_training_the_ranking_mlp_gives_the_same_losses_on_both_backends(dtype, rtol):
-    numpy_losses, numpy_params = _train_ranking_mlp("numpy", dtype)
-    numba_losses, numba_params = _train_ranking_mlp("numba", dtype)
+@pytest.mark.parametrize("route, batch", [("auto", 32), ("numba", 32), ("auto", 1)])
+def test_training_the_ranking_mlp_gives_the_same_losses_on_both_backends(dtype, rtol, route,
+                                                                         batch):
+    numpy_losses, numpy_params = _train_ranking_mlp("numpy", dtype, batch=batch)
+    numba_losses, numba_params = _train_ranking_mlp("numba", dtype, batch=batch, route=route)
     assert numpy_losses[-1] < numpy_losses[0]          # it is training, not standing still
-    np.testing.assert_allclose(numba_losses, numpy_losses, rtol=rtol)
+    # A loss near its minimum is a difference of close numbers: judge it on the start's scale.
+    np.testing.assert_allclose(numba_losses, numpy_losses, rtol=rtol, atol=rtol * numpy_losses[0])
     for ours, reference in zip(numba_params, numpy_params):
         np.testing.assert_allclose(ours, reference, rtol=rtol, atol=rtol)
+
+
+def test_an_unknown_matmul_route_is_a_clear_error():
+    from tinygrad_edu.kernels.cpu import NumbaBackend
+
+    with pytest.raises(ValueError, match="matmul_route must be one of 'auto', 'numba', 'blas'"):
+        NumbaBackend().matmul_route = "gpu"

@@ -64,18 +64,20 @@ LAYER_SHAPES = [(1, 33, 127), (7, 33, 70), (255, 128, 256), (9, 300, 65)]
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize("name, code", CODES, ids=[name for name, _ in CODES])
 @pytest.mark.parametrize("m, k, n", LAYER_SHAPES)
+@pytest.mark.parametrize("route", ["auto", "numba", "blas"])
 def test_fused_layer_forward_and_backward_match_the_float64_reference(name, code, dtype, m, k,
-                                                                      n):
+                                                                      n, route):
     rng = np.random.default_rng(m + k + n + code)
     x, w, b, grad = _layer_data(rng, m, k, n, dtype)
     for bias in (b, None):
-        y, z = fused.linear_act_forward(x, w, bias, code, SLOPE)
+        y, z = fused.linear_act_forward(x, w, bias, code, SLOPE, route)
         x64, w64, g64 = x.astype(np.float64), w.astype(np.float64), grad.astype(np.float64)
         b64 = None if bias is None else bias.astype(np.float64)
         y64, z64 = REFERENCE.linear_act_forward(x64, w64, b64, code, SLOPE)
         assert y.dtype == z.dtype == dtype
         assert _rel_error(z, z64) < 1e-5 and _rel_error(y, y64) < 1e-5, name
-        grads = fused.linear_act_backward(x, w, z, y, grad, code, SLOPE, bias is not None)
+        grads = fused.linear_act_backward(x, w, z, y, grad, code, SLOPE, bias is not None,
+                                          route=route)
         # The reference backward from our own z and y, so only the backward's error counts.
         expected = REFERENCE.linear_act_backward(x64, w64, z.astype(np.float64),
                                                  y.astype(np.float64), g64, code, SLOPE,

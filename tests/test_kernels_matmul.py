@@ -94,11 +94,12 @@ def test_transposed_operands_are_packed_from_their_own_memory():
     ((5,), (5,)), ((5,), (5, 3)), ((4, 5), (5,)), ((3, 4, 5), (5, 6)), ((4, 5), (2, 5, 6)),
     ((2, 1, 4, 5), (3, 5, 6)), ((0, 5), (5, 3)), ((4, 0), (0, 3)), ((2, 3, 0), (2, 0, 4)),
     ((1, 1), (1, 1))])
-def test_matmul_follows_numpys_shape_rules(shape_a, shape_b, dtype):
+@pytest.mark.parametrize("route", mm.ROUTES)
+def test_matmul_follows_numpys_shape_rules(shape_a, shape_b, dtype, route):
     rng = np.random.default_rng(1)
     a = rng.standard_normal(shape_a).astype(dtype)
     b = rng.standard_normal(shape_b).astype(dtype)
-    out = mm.matmul(a, b)
+    out = mm.matmul(a, b, route)
     expected = np.matmul(a.astype(np.float64), b.astype(np.float64))
     assert out.shape == expected.shape and out.dtype == dtype
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
@@ -109,7 +110,7 @@ def test_batched_matmul_of_transposed_stacks(dtype):
     rng = np.random.default_rng(2)
     a = rng.standard_normal((3, 40, 9)).astype(dtype).swapaxes(1, 2)      # (3, 9, 40)
     b = rng.standard_normal((40, 17)).astype(dtype)
-    out = mm.matmul(a, b)
+    out = mm.matmul(a, b, "numba")
     for i in range(3):
         _assert_product(out[i], a[i], b, dtype)
 
@@ -122,7 +123,7 @@ def test_bias_and_activation_are_applied_on_the_last_depth_block_only(dtype):
     a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
     bias = rng.standard_normal(n).astype(dtype)
     z, y = np.empty((m, n), dtype), np.empty((m, n), dtype)
-    mm.gemm(a, b, z, y, bias, code=1, slope=0.0)          # 1: ReLU
+    mm.gemm(a, b, z, y, bias, code=1, slope=0.0, route="numba")          # 1: ReLU
     expected = a.astype(np.float64) @ b + bias
     np.testing.assert_allclose(z, expected, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(y, np.maximum(expected, 0), rtol=1e-4, atol=1e-4)
