@@ -166,12 +166,13 @@ class NumpyBackend:
             z += b
         return self.activation(code, z, slope), z
 
-    def linear_act_backward(self, x, w, z, y, grad, code, slope, needs_b):
-        """Return ``(dx, dw, db)`` for ``y = activation(x @ w + b)``; db is None without b."""
+    def linear_act_backward(self, x, w, z, y, grad, code, slope, needs_b, needs_x=True):
+        """Return ``(dx, dw, db)`` for ``y = activation(x @ w + b)``; db is None without b,
+        dx is None when not ``needs_x`` (a first layer's input: a third of the work)."""
         dz = self.activation_backward(code, z, y, grad, slope)
         x2 = x.reshape(-1, x.shape[-1])
         dz2 = dz.reshape(-1, dz.shape[-1])
-        dx = dz @ w.T
+        dx = dz @ w.T if needs_x else None
         dw = x2.T @ dz2
         db = dz2.sum(axis=0) if needs_b else None
         return dx, dw, db

@@ -374,5 +374,5 @@ class LinearAct(Function):
     def backward(self, g):
         dx, dw, db = self.backend.linear_act_backward(
             self.x, self.w, self.preactivation, self.out, g, self.code, self.slope,
-            self.has_bias and self.needs_input_grad[2])
+            self.has_bias and self.needs_input_grad[2], needs_x=self.needs_input_grad[0])
         return (dx, dw, db) if self.has_bias else (dx, dw)
