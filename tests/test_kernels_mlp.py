@@ -30,11 +30,9 @@ def test_the_ranking_mlp_compiled_equals_the_graph_path(batch):
     manual_seed(0)
     model = nn.MLP(128, [256, 128, 64], 1)
     x = np.random.default_rng(batch).standard_normal((batch, 128)).astype(np.float32)
-    _assert_same(model_compile(model), model, x)
-
-
-def model_compile(model):
-    return model.compile() if hasattr(model, "compile") else CompiledMLP(model)
+    compiled = model.compile()
+    assert isinstance(compiled, CompiledMLP)
+    _assert_same(compiled, model, x)
 
 
 def test_a_single_example_gives_a_vector():

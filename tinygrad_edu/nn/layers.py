@@ -173,6 +173,16 @@ class MLP(Module):
             x = layer(x)
         return x
 
+    def compile(self):
+        """The fused inference path: a ``CompiledMLP`` running every layer in one Numba call.
+
+        It holds a snapshot of the weights (call its ``refresh()`` after more training) and
+        returns numpy arrays; no graph is recorded. Needs Numba.
+        """
+        from ..kernels.mlp import CompiledMLP
+
+        return CompiledMLP(self)
+
     def extra_repr(self):
         sizes = [self.layers[0].nin] + [layer.nout for layer in self.layers]
         return "→".join(map(str, sizes))
