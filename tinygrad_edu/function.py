@@ -24,6 +24,9 @@ class Function:
     """
 
     op = ""
+    # True when backward returns arrays it has just allocated and keeps no reference to: the
+    # engine may then make them a leaf's ``.grad`` without the defensive copy.
+    fresh_grads = False
 
     @classmethod
     def apply(cls, *tensors, **params):
@@ -76,11 +79,12 @@ def backpropagate(root, seed):
     """
     backend = root._device.backend
     grads = {id(root): seed}
+    owned = set()   # ids whose gradient array nothing else references (see fresh_grads)
     for node in reversed(topological_order(root, _grad_inputs)):
         g = grads.pop(id(node), None)
         if g is None:
             continue
-        node._accumulate_grad(g)
+        node._accumulate_grad(g, id(node) in owned)
         ctx = node._ctx
         if ctx is None:
             continue
@@ -92,7 +96,13 @@ def backpropagate(root, seed):
             if pg.dtype != parent.dtype:
                 pg = pg.astype(parent.dtype)
             key = id(parent)
-            grads[key] = pg if key not in grads else grads[key] + pg
+            if key in grads:
+                grads[key] = grads[key] + pg
+                owned.add(key)
+            else:
+                grads[key] = pg
+                if ctx.fresh_grads:
+                    owned.add(key)
 
 
 def _grad_inputs(node):

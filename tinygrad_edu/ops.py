@@ -213,6 +213,7 @@ class Cast(Function):
 class Matmul(Function):
     """out = a @ b (numpy semantics: 1-D, 2-D, batched);  da = g @ b^T, db = a^T @ g."""
     op = "matmul"
+    fresh_grads = True
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -364,6 +365,7 @@ class LinearAct(Function):
     After forward, ``preactivation`` holds ``z = x @ w + b`` (diagnostics read it).
     """
     op = "linear_act"
+    fresh_grads = True
 
     def forward(self, x, w, b=None, code=0, slope=0.0, name="identity"):
         self.name, self.code, self.slope = name, code, slope

@@ -508,11 +508,12 @@ class Tensor(TensorCreation):
             seed = backend.asarray(seed, self.dtype)
         backpropagate(self, seed)
 
-    def _accumulate_grad(self, g):
+    def _accumulate_grad(self, g, owned=False):
         if self.grad is None:
             # Leaves own a private copy: backward may hand the same array to several inputs,
-            # and optimizers or clip_grad_norm_ change leaf gradients in place.
-            data = np.array(g) if self._ctx is None else g
+            # and optimizers or clip_grad_norm_ change leaf gradients in place. ``owned``: the
+            # engine knows nothing else references g (Function.fresh_grads), so no copy.
+            data = np.array(g) if self._ctx is None and not owned else g
             self.grad = Tensor._wrap(data, self._device)
         elif self._ctx is None:
             self.grad.data += g
