@@ -101,3 +101,27 @@ def test_an_unknown_matmul_route_is_a_clear_error():
 
     with pytest.raises(ValueError, match="matmul_route must be one of 'auto', 'numba', 'blas'"):
         NumbaBackend().matmul_route = "gpu"
+
+
+def test_leaf_gradients_never_share_memory(cpu_backend):
+    # Leaf .grad arrays are changed in place by optimizers: each must be private, whether the
+    # engine copied it or knew the backward had just allocated it (Function.fresh_grads).
+    rng = np.random.default_rng(5)
+    x = Tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
+    w = Tensor(rng.standard_normal((4, 2)).astype(np.float32), requires_grad=True)
+    b = Tensor(rng.standard_normal(2).astype(np.float32), requires_grad=True)
+    v = Tensor(rng.standard_normal(4).astype(np.float32), requires_grad=True)
+    from tinygrad_edu import linear_act
+    h = linear_act(x, w, b, "tanh") + (x @ w) + (x @ v).reshape(3, 1) * b
+    (h * h).sum().backward()
+    leaves = [x, w, b, v]
+    intermediates = [h]
+    arrays = [t.grad.numpy() for t in leaves + intermediates]
+    for i, a in enumerate(arrays):
+        for other in arrays[i + 1:]:
+            assert not np.shares_memory(a, other)
+    before = [a.copy() for a in arrays]
+    for a in arrays[:len(leaves)]:
+        a += 1.0
+    for a, old in zip(arrays[len(leaves):], before[len(leaves):]):
+        np.testing.assert_array_equal(a, old)
