@@ -11,6 +11,8 @@ from .graph import topological_order
 
 __all__ = ["Function", "sum_to_shape", "backpropagate"]
 
+_wrap = None   # Tensor._wrap, bound on first use (tensor.py imports this module)
+
 
 class Function:
     """Base class of the differentiable primitives.
@@ -30,24 +32,32 @@ class Function:
 
     @classmethod
     def apply(cls, *tensors, **params):
-        from .tensor import Tensor
-
+        # This runs once per op: one loop gathers what it needs, and Tensor._wrap is bound
+        # once (an import statement here would cost as much as the rest of the bookkeeping).
+        global _wrap
+        if _wrap is None:
+            from .tensor import Tensor
+            _wrap = Tensor._wrap
         device = tensors[0]._device
-        for t in tensors[1:]:
+        needs, arrays = [], []
+        for t in tensors:
             if t._device is not device:
                 raise GradError(f"{cls.op}: inputs are on different devices "
                                 f"({', '.join(x.device for x in tensors)}); move them to one "
                                 "device first")
+            needs.append(t.requires_grad)
+            arrays.append(t.data)
         ctx = cls()
         ctx.backend = device.backend
-        ctx.needs_input_grad = tuple(t.requires_grad for t in tensors)
-        data = ctx.forward(*[t.data for t in tensors], **params)
-        requires_grad = context._state.grad_enabled and any(ctx.needs_input_grad)
-        out = Tensor._wrap(data, device, requires_grad)
+        ctx.needs_input_grad = needs = tuple(needs)
+        data = ctx.forward(*arrays, **params)
+        state = context._state
+        requires_grad = state.grad_enabled and True in needs
+        out = _wrap(data, device, requires_grad)
         if requires_grad:
             ctx.parents = tensors
             out._ctx = ctx
-        out._scope = context._state.scope
+        out._scope = state.scope
         return out
 
     def forward(self, *arrays, **params):
