@@ -1,0 +1,158 @@
+"""Run the benchmarks of issue 5 and print one table per family; write JSON to
+benchmarks/results/.
+
+    python -m benchmarks.run            # all five families (a few minutes on 2 cores)
+    python -m benchmarks.run --quick    # shorter timings, for a smoke test
+    python -m benchmarks.run --only matmul training
+
+Timings are medians over many runs. For fair BLAS numbers run it on a quiet machine and
+without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE overrides, which can make OpenBLAS pick a slower
+kernel: ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.run``
+(tests and CI keep the environment as it is).
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+if __package__ in (None, ""):   # run as a script: make "benchmarks" importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    __package__ = "benchmarks"
+
+from benchmarks import families  # noqa: E402
+from benchmarks.timing import machine_info, sgemm_rate  # noqa: E402
+
+FAMILIES = ("matmul", "layer", "training", "inference", "value")
+
+
+def _table(title, rows, columns):
+    """Print ``rows`` under ``title``; ``columns`` is a list of (header, key, format)."""
+    print(f"\n{title}")
+    cells = [[h for h, _, _ in columns]] + [
+        [("-" if row.get(key) is None else fmt.format(row[key])) for _, key, fmt in columns]
+        for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    for i, r in enumerate(cells):
+        print("  " + "  ".join(c.rjust(w) for c, w in zip(r, widths)))
+        if i == 0:
+            print("  " + "  ".join("-" * w for w in widths))
+
+
+def _ratios(rows, base, others):
+    for row in rows:
+        for name in others:
+            if row.get(f"{name}_us") and row.get(f"{base}_us"):
+                row[f"{name}_vs_{base}"] = row[f"{name}_us"] / row[f"{base}_us"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter timings (smoke test)")
+    parser.add_argument("--only", nargs="+", choices=FAMILIES, default=FAMILIES)
+    parser.add_argument("--threads", type=int, default=2, help="threads for PyTorch")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
+    args = parser.parse_args(argv)
+
+    info = machine_info()
+    print(f"{info['cpu']}, {info['cores']} cores, load {info['load_average'][0]:.2f}, "
+          f"numpy {info['numpy']} ({info['blas']}), numba {info['numba']} "
+          f"({info['numba_threads']} threads), torch {info['torch']}")
+    print("environment:", ", ".join(f"{k}={v}" for k, v in info["env"].items()))
+    results = {"machine": info, "quick": args.quick}
+    # Measured first, on purpose: freeing its 4-16 MB arrays raises glibc's dynamic mmap
+    # threshold, so every contender below gets numpy temporaries of up to that size from the
+    # heap. In a fresh process each temporary over 128 KB is mmapped and page-faulted anew,
+    # which makes the batch-256 training step of the hand-written numpy MLP and of the engine
+    # up to twice as slow (MALLOC_MMAP_THRESHOLD_=33554432 gives any process the fast state).
+    rate = sgemm_rate((1024,) if args.quick else (1024, 2048))
+    ghz = info["nominal_ghz"]
+    # Zen 4 / AVX-512 cores: two 256-bit FMA pipes = 32 float32 flop per cycle per core.
+    nominal_peak = 32 * ghz * info["cores"] if ghz else None
+    results["sgemm_gflops"] = rate
+    results["peak_estimate_gflops"] = max(rate, nominal_peak or 0)
+    print(f"sgemm (numpy float32 matmul, best of 1024/2048): {rate:.0f} GFLOP/s; float32 peak "
+          f"estimate {results['peak_estimate_gflops']:.0f} GFLOP/s (32 flop/cycle/core x "
+          f"{info['cores']} cores x {ghz} GHz nominal = {nominal_peak or 0:.0f}; boost clocks "
+          "go higher, so the larger of that and the sgemm rate)")
+
+    if "matmul" in args.only:
+        rows = families.matmul_family((64, 128, 256, 512, 1024, 2048), args.quick)
+        results["matmul"] = rows
+        _table("1. float32 matmul, GFLOP/s (Numba tiled kernel vs numpy BLAS, 2 threads each)",
+               rows, [("n", "n", "{}"), ("numba", "numba_gflops", "{:.1f}"),
+                      ("BLAS", "blas_gflops", "{:.1f}"),
+                      ("numba/BLAS", "numba_over_blas", "{:.2f}")])
+    if "layer" in args.only:
+        rows = []
+        for batch in (32, 256):
+            rows += families.layer_family(batch, args.quick)
+        for row in rows:
+            for name in ("numba", "numba_tiled"):
+                row[f"{name}_fwd_speedup"] = row["numpy_fwd_us"] / row[f"{name}_fwd_us"]
+                row[f"{name}_fwdbwd_speedup"] = row["numpy_fwdbwd_us"] / row[f"{name}_fwdbwd_us"]
+        results["layer"] = rows
+        _table("2. fused layer (ReLU), µs: unfused numpy backend vs fused Numba backend "
+               "(auto route; tiled = Numba kernel for the product too)", rows,
+               [("shape", "shape", "{}"), ("numpy fwd", "numpy_fwd_us", "{:.1f}"),
+                ("fused fwd", "numba_fwd_us", "{:.1f}"),
+                ("tiled fwd", "numba_tiled_fwd_us", "{:.1f}"),
+                ("numpy f+b", "numpy_fwdbwd_us", "{:.1f}"),
+                ("fused f+b", "numba_fwdbwd_us", "{:.1f}"),
+                ("tiled f+b", "numba_tiled_fwdbwd_us", "{:.1f}"),
+                ("speedup f / f+b", "numba_fwd_speedup", "{:.2f}"),
+                ("", "numba_fwdbwd_speedup", "{:.2f}")])
+    if "training" in args.only:
+        rows = families.training_family((1, 32, 256, 1024), args.threads, args.quick)
+        for row in rows:
+            row["numba_vs_hand"] = row["numba_backend_us"] / row["hand_numpy_us"]
+            row["numba_pct_sgemm"] = 100 * row["numba_backend_gflops"] / rate
+            if row.get("torch_us"):
+                row["numba_vs_torch"] = row["numba_backend_us"] / row["torch_us"]
+        results["training"] = rows
+        _table("3. ranking MLP 128-256-128-64-1 training step (ReLU, MSE, SGD), µs per step",
+               rows, [("batch", "batch", "{}"), ("hand numpy", "hand_numpy_us", "{:.0f}"),
+                      ("numpy be", "numpy_backend_us", "{:.0f}"),
+                      ("numba be", "numba_backend_us", "{:.0f}"),
+                      ("numba tiled", "numba_tiled_us", "{:.0f}"),
+                      ("torch", "torch_us", "{:.0f}"),
+                      ("numba/hand", "numba_vs_hand", "{:.2f}"),
+                      ("numba/torch", "numba_vs_torch", "{:.2f}"),
+                      ("numba GF/s", "numba_backend_gflops", "{:.0f}"),
+                      ("% sgemm", "numba_pct_sgemm", "{:.0f}")])
+        _table("   the same, examples per second", rows,
+               [("batch", "batch", "{}")] + [(name, f"{key}_examples_per_s", "{:.0f}") for
+                                             name, key in (("hand numpy", "hand_numpy"),
+                                                           ("numpy be", "numpy_backend"),
+                                                           ("numba be", "numba_backend"),
+                                                           ("numba tiled", "numba_tiled"),
+                                                           ("torch", "torch"))])
+    if "inference" in args.only:
+        rows = families.inference_family((1, 32), args.threads, args.quick)
+        for row in rows:
+            if row.get("torch_us"):
+                row["torch_over_fused"] = row["torch_us"] / row["fused_us"]
+        results["inference"] = rows
+        _table("4. ranking MLP inference latency, median µs per call", rows,
+               [("batch", "batch", "{}"), ("graph (no_grad)", "graph_us", "{:.1f}"),
+                ("fused (compile)", "fused_us", "{:.1f}"),
+                ("hand numpy", "hand_numpy_us", "{:.1f}"), ("torch eager", "torch_us", "{:.1f}"),
+                ("torch/fused", "torch_over_fused", "{:.1f}")])
+    if "value" in args.only:
+        rows = families.value_family(args.quick)
+        results["value"] = rows
+        _table("5. scalar Value engine: one training step, µs", rows,
+               [("model", "model", "{}"), ("tinygrad_edu", "tinygrad_edu_us", "{:.0f}"),
+                ("micrograd", "micrograd_us", "{:.0f}"), ("speedup", "speedup", "{:.2f}")])
+
+    results["load_average_after"] = os.getloadavg()
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, time.strftime("bench-%Y%m%d-%H%M%S.json"))
+    with open(path, "w") as f:
+        json.dump(results, f, indent=1, default=float)
+    print(f"\nload average at the end: {results['load_average_after'][0]:.2f}; wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

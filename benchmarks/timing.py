@@ -1,0 +1,81 @@
+"""Timing and machine facts shared by the benchmark families."""
+
+import os
+import platform
+import time
+
+import numpy as np
+
+__all__ = ["median_seconds", "machine_info", "sgemm_rate"]
+
+
+def median_seconds(fn, min_time=0.3, min_runs=7, max_runs=2000, warmup=3):
+    """Median wall time of ``fn()`` over as many runs as fit in ``min_time`` seconds (at least
+    ``min_runs``, at most ``max_runs``), after ``warmup`` untimed calls (compilation, caches).
+    """
+    for _ in range(warmup):
+        fn()
+    times, start = [], time.perf_counter()
+    while len(times) < max_runs and (len(times) < min_runs
+                                      or time.perf_counter() - start < min_time):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def sgemm_rate(sizes=(1024, 2048)):
+    """numpy's float32 matmul rate in GFLOP/s (the best over ``sizes``): the machine's sgemm."""
+    rng = np.random.default_rng(0)
+    best = 0.0
+    for n in sizes:
+        a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
+        out = np.empty((n, n), np.float32)
+        seconds = median_seconds(lambda: np.matmul(a, b, out=out), min_time=1.0, min_runs=5)
+        best = max(best, 2 * n ** 3 / seconds / 1e9)
+    return best
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _nominal_ghz():
+    try:
+        with open("/proc/cpuinfo") as f:
+            mhz = [float(line.split(":")[1]) for line in f if line.startswith("cpu MHz")]
+        return max(mhz) / 1000 if mhz else None
+    except (OSError, ValueError):
+        return None
+
+
+def machine_info():
+    """CPU, core count, load, library versions and the BLAS-related environment."""
+    import numba
+
+    info = {
+        "cpu": _cpu_model(), "cores": os.cpu_count(), "nominal_ghz": _nominal_ghz(),
+        "load_average": os.getloadavg(), "python": platform.python_version(),
+        "numpy": np.__version__, "numba": numba.__version__,
+        "numba_threads": numba.get_num_threads(),
+        "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+                                               "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                               "NUMBA_NUM_THREADS")},
+    }
+    try:
+        info["blas"] = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+    except (TypeError, KeyError):
+        info["blas"] = "unknown"
+    try:
+        import torch
+        info["torch"] = torch.__version__
+    except ImportError:
+        info["torch"] = None
+    return info
