@@ -65,7 +65,8 @@ def main(argv=None):
     # threshold, so every contender below gets numpy temporaries of up to that size from the
     # heap. In a fresh process each temporary over 128 KB is mmapped and page-faulted anew,
     # which makes the batch-256 training step of the hand-written numpy MLP and of the engine
-    # up to twice as slow (MALLOC_MMAP_THRESHOLD_=33554432 gives any process the fast state).
+    # up to twice as slow (MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=67108864 give
+    # any process the fast state; the first alone does not, as the heap is then trimmed).
     rate = sgemm_rate((1024,) if args.quick else (1024, 2048))
     ghz = info["nominal_ghz"]
     # Zen 4 / AVX-512 cores: two 256-bit FMA pipes = 32 float32 flop per cycle per core.
