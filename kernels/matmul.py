@@ -199,11 +199,14 @@ def gemm(a, b, z, y=None, bias=None, code=_IDENTITY, slope=0.0, route="auto"):
     - ``"numba"``: the skinny loops when a dimension is at most ``SKINNY_MAX``, else the tiled
       kernel (threaded from ``PARALLEL_MIN_FLOPS``), bias and activation applied per tile;
     - ``"blas"``: numpy's BLAS matmul, then bias and activation in one compiled pass;
-    - ``"auto"`` (the backend's default): the skinny loops for those shapes, BLAS otherwise.
-      On the 2-core machine this was written on, ``benchmarks/run.py`` shows BLAS ahead of
-      the tiled kernel at every shape of the ranking MLP (by 10-25% from 256 rows, more below
-      64 rows, where packing the weights costs as much as the product), and the skinny loops
-      ahead of BLAS only for a single example's weight gradient; elsewhere they tie.
+    - ``"auto"`` (the backend's default): the skinny loops for one or two rows or depth (one
+      example's layer and weight gradient), BLAS otherwise.
+      On the 2-core machine this was written on, ``benchmarks/run.py`` measured the tiled
+      kernel at 0.9-1.0x BLAS's rate on square float32 products of 128-1024, but behind it
+      on the ranking MLP's shapes: up to 1.6x BLAS's time at 32 rows, where packing the
+      weights costs as much as the product, and training steps 6-11% slower at batch
+      256-1024. The skinny loops beat BLAS on one example's weight gradient (k = 1, 5x) and
+      tie on its forward.
     """
     m, k = a.shape
     n = b.shape[1]
@@ -217,7 +220,8 @@ def gemm(a, b, z, y=None, bias=None, code=_IDENTITY, slope=0.0, route="auto"):
     if y is None:
         y = z
     skinny = min(m, n, k) <= SKINNY_MAX
-    if route == "blas" or (route == "auto" and not skinny):
+    # A score layer (n <= 2) with many rows is a matrix-vector product BLAS does better.
+    if route == "blas" or (route == "auto" and min(m, k) > SKINNY_MAX):
         np.matmul(a, b, out=z)
         if bias.size or code != _IDENTITY:
             bias_activation(z, y, 0, 0, m, n, bias, code, slope)

@@ -22,7 +22,7 @@ from numba import njit, prange
 
 from .. import scalar_math as sm
 from ..errors import DTypeError, ShapeError
-from .activations import activate
+from .activations import activate, bias_activation
 from .intrinsics import stack_tile, tile_width
 
 __all__ = ["CompiledMLP", "mlp_forward", "mlp_forward_parallel"]
@@ -52,13 +52,14 @@ def _block(inp, i0, rows, tiles, params, w_off, b_off, nin, nout, j0, code, slop
                 wv = wrow[t * nr + j]
                 for r in range(rows):
                     acc[r * tiles + t, j] += inp[i0 + r, p] * wv
-    brow = params[b_off + j0:b_off + j0 + tiles * nr]
     for r in range(rows):
         orow = out[i0 + r, j0:j0 + tiles * nr]
         for t in range(tiles):
             for j in range(nr):
-                orow[t * nr + j] = activate(code, acc[r * tiles + t, j] + brow[t * nr + j],
-                                            slope)
+                orow[t * nr + j] = acc[r * tiles + t, j]
+    # Bias and activation in place, with a loop compiled per activation (vectorized).
+    bias_activation(out, out, i0, j0, rows, tiles * nr, params[b_off:b_off + nout], code,
+                    slope)
 
 
 @njit(cache=True, nogil=True)
