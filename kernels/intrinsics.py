@@ -1,4 +1,4 @@
-"""Two small LLVM-level helpers that plain Numba cannot express.
+"""Small LLVM-level helpers that plain Numba cannot express.
 
 A register-blocked matmul keeps its output tile in registers while it runs through the shared
 dimension. LLVM does that only for memory it can prove private: a fixed-size array on the
@@ -17,7 +17,7 @@ from numba.core import cgutils
 from numba.core.errors import TypingError
 from numba.extending import intrinsic
 
-__all__ = ["stack_tile", "tile_width", "TILE_ROW_BYTES"]
+__all__ = ["TILE_ROW_BYTES", "runtime_int", "stack_tile", "tile_width"]
 
 TILE_ROW_BYTES = 256  # one tile row: four 512-bit (or eight 256-bit) vector registers
 
@@ -50,3 +50,20 @@ def tile_width(typingctx, dtype):
         return context.get_constant(types.intp, TILE_ROW_BYTES // context.get_abi_sizeof(elem))
 
     return types.intp(dtype), codegen
+
+
+@intrinsic
+def runtime_int(typingctx, value):
+    """``value`` typed as a plain int64 rather than a literal.
+
+    A compiled function called from compiled code with a constant argument (``f(x, 0)``) is
+    compiled again for that literal; wrapping the constant (``f(x, runtime_int(0))``) reuses
+    the specialisation the other call sites need, which halves some first-use compile times.
+    """
+    if not isinstance(value, types.Integer):
+        raise TypingError(f"runtime_int: expected an integer, got {value}")
+
+    def codegen(context, builder, signature, args):
+        return context.cast(builder, args[0], signature.args[0], types.int64)
+
+    return types.int64(value), codegen

@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit, prange
 
 from .activations import activation_forward, bias_activation
-from .intrinsics import stack_tile, tile_width
+from .intrinsics import runtime_int, stack_tile, tile_width
 from .skinny import skinny_gemm
 
 __all__ = ["matmul", "gemm", "MR", "KC", "MC", "NC", "PARALLEL_MIN_FLOPS"]
@@ -257,7 +257,7 @@ def _as_rows(x):
 def _gemm_batched(a, a_t, b, b_t, z, bias):
     """z[i] = A[i] @ B[i] for each matrix of the 3-D stacks, one thread per matrix."""
     for i in prange(z.shape[0]):
-        _gemm_serial(a[i], a_t, b[i], b_t, z[i], z[i], bias, _IDENTITY, 0.0)
+        _gemm_serial(a[i], a_t, b[i], b_t, z[i], z[i], bias, runtime_int(_IDENTITY), 0.0)
 
 
 def matmul(a, b, route="auto"):
@@ -292,8 +292,8 @@ def _batched(a, b):
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     # Broadcast batch dimensions have stride 0; reshape copies only when it must.
     count = int(np.prod(batch))
-    a3 = np.broadcast_to(a, batch + (m, k)).reshape(count, m, k)
-    b3 = np.broadcast_to(b, batch + (k, n)).reshape(count, k, n)
+    a3 = _broadcast_stack(a, batch, count)
+    b3 = _broadcast_stack(b, batch, count)
     out = np.empty((a3.shape[0], m, n), a.dtype)
     if k == 0 or out.size == 0:
         out[...] = 0
@@ -302,6 +302,20 @@ def _batched(a, b):
         b3, b_t = _stack_as_rows(b3)
         _gemm_batched(a3, a_t, b3, b_t, out, np.empty(0, a.dtype))
     return out.reshape(batch + (m, n))
+
+
+def _broadcast_stack(x, batch, count):
+    """x broadcast to ``batch`` leading dimensions, as a (count, rows, cols) stack.
+
+    np.broadcast_to marks its result read-only, and Numba compiles a separate version of
+    every kernel for read-only arrays; the same zero-stride view is made here from x itself,
+    which is writable. The kernels only read it. (reshape copies when the view cannot be
+    flattened to one batch dimension.)
+    """
+    view = np.broadcast_to(x, batch + x.shape[-2:])
+    if x.flags.writeable:
+        view = np.lib.stride_tricks.as_strided(x, view.shape, view.strides, writeable=True)
+    return view.reshape((count,) + x.shape[-2:])
 
 
 def _stack_as_rows(x):

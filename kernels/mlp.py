@@ -23,7 +23,7 @@ from numba import njit, prange
 from .. import scalar_math as sm
 from ..errors import DTypeError, ShapeError
 from .activations import activate, bias_activation
-from .intrinsics import stack_tile, tile_width
+from .intrinsics import runtime_int, stack_tile, tile_width
 
 __all__ = ["CompiledMLP", "mlp_forward", "mlp_forward_parallel"]
 
@@ -58,8 +58,8 @@ def _block(inp, i0, rows, tiles, params, w_off, b_off, nin, nout, j0, code, slop
             for j in range(nr):
                 orow[t * nr + j] = acc[r * tiles + t, j]
     # Bias and activation in place, with a loop compiled per activation (vectorized).
-    bias_activation(out, out, i0, j0, rows, tiles * nr, params[b_off:b_off + nout], code,
-                    slope)
+    bias_activation(out, out, i0, j0, runtime_int(rows), tiles * nr,
+                    params[b_off:b_off + nout], code, slope)
 
 
 @njit(cache=True, nogil=True)
@@ -73,7 +73,7 @@ def _layer(inp, first, n, params, w_off, b_off, nin, nout, code, slope, out):
             _block(inp, i0, ROWS, 1, params, w_off, b_off, nin, nout, j0, code, slope, out)
         i0 += ROWS
     for i in range(i0, n):   # single rows: spread the accumulators over more columns instead
-        j0 = 0
+        j0 = runtime_int(0)
         while j0 + 4 * nr <= full:
             _block(inp, i, 1, 4, params, w_off, b_off, nin, nout, j0, code, slope, out)
             j0 += 4 * nr
@@ -96,7 +96,7 @@ def _rows_through_all_layers(x, first, n, params, meta, scratch, out):
     nlayers = meta[0]
     slopes = params[params.size - nlayers:]
     inp = x
-    off = 0
+    off = runtime_int(0)   # a literal 0 would compile _layer twice (see runtime_int)
     for layer in range(nlayers):
         nin, nout = meta[1 + layer], meta[2 + layer]
         dst = out if layer == nlayers - 1 else scratch[layer % 2]
@@ -115,7 +115,7 @@ def mlp_forward(x, params, meta, scratch, out):
     end the L activation slopes. ``scratch``: (2, >= n, widest hidden layer), ping-pong
     buffers for the hidden activations. Few arguments, because each costs dispatch time.
     """
-    _rows_through_all_layers(x, 0, x.shape[0], params, meta, scratch, out)
+    _rows_through_all_layers(x, runtime_int(0), x.shape[0], params, meta, scratch, out)
 
 
 @njit(cache=True, nogil=True, parallel=True)

@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 
 from .activations import bias_activation
+from .intrinsics import runtime_int
 
 __all__ = ["skinny_gemm"]
 
@@ -62,4 +63,4 @@ def skinny_gemm(a, a_t, b, b_t, z, y, bias, code, slope):
                 for j in range(n):
                     zrow[j] += av * brow[j]
     if bias.size or code != _IDENTITY:
-        bias_activation(z, y, 0, 0, m, n, bias, code, slope)
+        bias_activation(z, y, runtime_int(0), runtime_int(0), m, n, bias, code, slope)
