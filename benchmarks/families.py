@@ -1,7 +1,8 @@
 """The five benchmark families of issue 5. Each returns a list of rows (dicts) for run.py.
 
-Every timing is a median over many runs (``timing.median_seconds``); all variants of one row
-are measured in the same process, one after the other, on the same data.
+Every timing is a median over many calls; the contenders of one row take turns in short
+bursts on the same data (``timing.interleaved_medians``), so load from elsewhere on a shared
+machine falls on all of them alike.
 """
 
 import numpy as np
@@ -12,7 +13,7 @@ from tinygrad_edu.nn import functional as F
 from tinygrad_edu.numpy_backend import NumpyBackend
 
 from .numpy_mlp import NumpyMLP
-from .timing import median_seconds
+from .timing import interleaved_medians
 
 RANKING = [128, 256, 128, 64, 1]          # the textbook's ranking network
 PARAMS = sum(a * b for a, b in zip(RANKING[:-1], RANKING[1:]))
@@ -39,12 +40,13 @@ def matmul_family(sizes, quick):
     for n in sizes:
         a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
         out = np.empty((n, n), np.float32)
-        t = 0.2 if quick else 0.6
-        numba_s = median_seconds(lambda: mm.gemm(a, b, out, route="numba"), min_time=t)
-        blas_s = median_seconds(lambda: np.matmul(a, b, out=out), min_time=t)
+        t = interleaved_medians({"numba": lambda: mm.gemm(a, b, out, route="numba"),
+                                 "blas": lambda: np.matmul(a, b, out=out)},
+                                total_time=0.5 if quick else 2.0)
         flop = 2 * n ** 3
-        rows.append({"n": n, "numba_gflops": flop / numba_s / 1e9,
-                     "blas_gflops": flop / blas_s / 1e9, "numba_over_blas": blas_s / numba_s})
+        rows.append({"n": n, "numba_gflops": flop / t["numba"] / 1e9,
+                     "blas_gflops": flop / t["blas"] / 1e9,
+                     "numba_over_blas": t["blas"] / t["numba"]})
     return rows
 
 
@@ -61,6 +63,7 @@ def layer_family(batch, quick):
         b = rng.standard_normal(nout).astype(np.float32)
         g = rng.standard_normal((batch, nout)).astype(np.float32)
         row = {"shape": f"{batch}x{nin}->{nout}"}
+        contenders = {}
         for label, be in (("numpy", unfused), ("numba", fused_auto), ("numba_tiled", fused_numba)):
             def fwd(be=be):
                 return be.linear_act_forward(x, w, b, 1, 0.0)
@@ -69,9 +72,9 @@ def layer_family(batch, quick):
                 y, z = be.linear_act_forward(x, w, b, 1, 0.0)
                 be.linear_act_backward(x, w, z, y, g, 1, 0.0, True)
 
-            t = 0.15 if quick else 0.4
-            row[f"{label}_fwd_us"] = median_seconds(fwd, min_time=t) * 1e6
-            row[f"{label}_fwdbwd_us"] = median_seconds(fwd_bwd, min_time=t) * 1e6
+            contenders[f"{label}_fwd_us"], contenders[f"{label}_fwdbwd_us"] = fwd, fwd_bwd
+        times = interleaved_medians(contenders, total_time=0.6 if quick else 2.0)
+        row.update({k: v * 1e6 for k, v in times.items()})
         rows.append(row)
     return rows
 
@@ -111,6 +114,14 @@ def _torch_step(torch, batch):
     return step
 
 
+def _select(name, route=None):
+    def setup():
+        backend = set_backend(name)
+        if route is not None:
+            backend.matmul_route = route
+    return setup
+
+
 def training_family(batches, threads, quick):
     torch = _torch(threads)
     rows = []
@@ -119,19 +130,15 @@ def training_family(batches, threads, quick):
         x = rng.standard_normal((batch, RANKING[0])).astype(np.float32)
         y = rng.standard_normal((batch, 1)).astype(np.float32)
         hand = NumpyMLP(RANKING)
-        steps = {"hand_numpy": lambda: hand.train_step(x, y, 1e-3),
-                 "numpy_backend": _engine_step(batch),
-                 "numba_backend": _engine_step(batch),
-                 "numba_tiled": _engine_step(batch)}
+        contenders = {"hand_numpy": lambda: hand.train_step(x, y, 1e-3),
+                      "numpy_backend": (_select("numpy"), _engine_step(batch)),
+                      "numba_backend": (_select("numba", "auto"), _engine_step(batch)),
+                      "numba_tiled": (_select("numba", "numba"), _engine_step(batch))}
         if torch is not None:
-            steps["torch"] = _torch_step(torch, batch)
+            contenders["torch"] = _torch_step(torch, batch)
+        times = interleaved_medians(contenders, total_time=2.0 if quick else 8.0)
         row = {"batch": batch}
-        for name, step in steps.items():
-            if name.startswith("numba"):
-                set_backend("numba").matmul_route = "auto" if name == "numba_backend" else "numba"
-            elif name == "numpy_backend":
-                set_backend("numpy")
-            seconds = median_seconds(step, min_time=0.3 if quick else 1.0)
+        for name, seconds in times.items():
             row[f"{name}_us"] = seconds * 1e6
             row[f"{name}_examples_per_s"] = batch / seconds
             row[f"{name}_gflops"] = train_flops(batch) / seconds / 1e9
@@ -166,24 +173,22 @@ def inference_family(batches, threads, quick):
     for batch in batches:
         x = rng.standard_normal((batch, RANKING[0])).astype(np.float32)
         xt = Tensor(x)
-        row = {"batch": batch}
 
         def graph():
             with no_grad():
                 return model(xt)
-        t = 0.3 if quick else 1.0
-        row["graph_us"] = median_seconds(graph, min_time=t) * 1e6
-        row["fused_us"] = median_seconds(lambda: compiled(x), min_time=t) * 1e6
-        row["hand_numpy_us"] = median_seconds(lambda: hand.forward(x)[0], min_time=t) * 1e6
+        contenders = {"graph_us": graph, "fused_us": lambda: compiled(x),
+                      "hand_numpy_us": lambda: hand.forward(x)[0]}
         if tmodel is not None:
             tx = torch.from_numpy(x)
 
             def eager():
                 with torch.no_grad():
                     return tmodel(tx)
-            row["torch_us"] = median_seconds(eager, min_time=t) * 1e6
+            contenders["torch_us"] = eager
             assert np.allclose(eager().numpy(), compiled(x), rtol=1e-4, atol=1e-5)
-        rows.append(row)
+        times = interleaved_medians(contenders, total_time=1.0 if quick else 4.0)
+        rows.append({"batch": batch, **{k: v * 1e6 for k, v in times.items()}})
     return rows
 
 
@@ -207,19 +212,19 @@ def value_family(quick):
             p.data -= 1e-3 * p.grad
 
     params = ours.parameters()
-    t = 0.3 if quick else 1.0
-    row = {"model": "2-16-16-1, one example",
-           "tinygrad_edu_us": median_seconds(lambda: sgd_step(ours, params, ours(x)[0]),
-                                             min_time=t) * 1e6}
+    contenders = {"tinygrad_edu_us": lambda: sgd_step(ours, params, ours(x)[0])}
     try:
         from micrograd import nn as mg_nn
     except ImportError:
-        return [row]
-    import random
-    random.seed(0)
-    theirs = mg_nn.MLP(2, [16, 16, 1])
-    their_params = theirs.parameters()
-    row["micrograd_us"] = median_seconds(lambda: sgd_step(theirs, their_params, theirs(x)),
-                                         min_time=t) * 1e6
-    row["speedup"] = row["micrograd_us"] / row["tinygrad_edu_us"]
+        mg_nn = None
+    if mg_nn is not None:
+        import random
+        random.seed(0)
+        theirs = mg_nn.MLP(2, [16, 16, 1])
+        their_params = theirs.parameters()
+        contenders["micrograd_us"] = lambda: sgd_step(theirs, their_params, theirs(x))
+    times = interleaved_medians(contenders, total_time=1.0 if quick else 4.0)
+    row = {"model": "2-16-16-1, one example", **{k: v * 1e6 for k, v in times.items()}}
+    if "micrograd_us" in row:
+        row["speedup"] = row["micrograd_us"] / row["tinygrad_edu_us"]
     return [row]

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-__all__ = ["median_seconds", "machine_info", "sgemm_rate"]
+__all__ = ["interleaved_medians", "machine_info", "median_seconds", "sgemm_rate"]
 
 
 def median_seconds(fn, min_time=0.3, min_runs=7, max_runs=2000, warmup=3):
@@ -22,6 +22,45 @@ def median_seconds(fn, min_time=0.3, min_runs=7, max_runs=2000, warmup=3):
         fn()
         times.append(time.perf_counter() - t0)
     return float(np.median(times))
+
+
+def interleaved_medians(contenders, total_time=1.0, rounds=6, warmup=3, settle=0.15):
+    """Median seconds per call of each contender, measured side by side.
+
+    ``contenders``: {name: fn} or {name: (setup, fn)}; ``setup()`` runs untimed before each
+    of the contender's bursts (e.g. to select its backend). The contenders take turns in
+    ``rounds`` short bursts, so a burst of load from elsewhere on a shared machine lands on all
+    of them rather than on whichever happened to be running. Each burst starts with
+    ``settle`` seconds of untimed calls: after a BLAS call an OpenBLAS thread busy-waits for
+    about 0.1 s (and Numba's and PyTorch's OpenMP threads for a while after theirs), and a
+    contender timed meanwhile would be measured fighting the previous one's threads for the
+    cores. (Sleeping instead lets the clock drop and the thread pools fall asleep, which
+    slows the first calls of the burst: the warm-up is done with the contender's own work.)
+    """
+    pairs = {name: c if isinstance(c, tuple) else (None, c) for name, c in contenders.items()}
+    for setup, fn in pairs.values():
+        if setup:
+            setup()
+        for _ in range(warmup):
+            fn()
+    times = {name: [] for name in pairs}
+    burst = total_time / rounds / len(pairs)
+    for _ in range(rounds):
+        for name, (setup, fn) in pairs.items():
+            if setup:
+                setup()
+            start = time.perf_counter()
+            while time.perf_counter() - start < settle:
+                fn()
+            start = time.perf_counter()
+            while True:
+                t0 = time.perf_counter()
+                fn()
+                t1 = time.perf_counter()
+                times[name].append(t1 - t0)
+                if t1 - start >= burst:
+                    break
+    return {name: float(np.median(t)) for name, t in times.items()}
 
 
 def sgemm_rate(sizes=(1024, 2048)):

@@ -11,6 +11,11 @@ Each layer reads its weight matrix in place, row by row: a block of up to ``ROWS
 times 64 output columns (float32) is accumulated in registers while the inputs stream through,
 then bias and activation are applied as the block is stored.
 
+It runs on one thread. Splitting the rows over two threads made a 32-example batch 1.5x
+faster when nothing else ran, but a program that also calls numpy's BLAS has an OpenBLAS
+thread busy-waiting for ~0.1 s after each such call, and the two thread pools then fight for
+the cores: measured 35 µs -> 7.7 ms. Batch-1 latency, the point of this path, gains nothing.
+
 >>> fast = model.compile()      # a snapshot of model's weights
 >>> scores = fast(x)            # numpy array, same values as model(x)
 >>> fast.refresh()              # after more training, copy the new weights in
@@ -18,17 +23,16 @@ then bias and activation are applied as the block is stored.
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .. import scalar_math as sm
 from ..errors import DTypeError, ShapeError
 from .activations import activate, bias_activation
 from .intrinsics import runtime_int, stack_tile, tile_width
 
-__all__ = ["CompiledMLP", "mlp_forward", "mlp_forward_parallel"]
+__all__ = ["CompiledMLP", "mlp_forward"]
 
 ROWS = 4   # examples per register block when the batch has at least that many
-PARALLEL_MIN_ROWS = 16   # from benchmarks/run.py: below this, waking a thread costs more
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
@@ -63,11 +67,11 @@ def _block(inp, i0, rows, tiles, params, w_off, b_off, nin, nout, j0, code, slop
 
 
 @njit(cache=True, nogil=True)
-def _layer(inp, first, n, params, w_off, b_off, nin, nout, code, slope, out):
-    """One dense layer for rows first..n-1 of inp, in register blocks."""
+def _layer(inp, n, params, w_off, b_off, nin, nout, code, slope, out):
+    """One dense layer for the first n rows of inp, in register blocks."""
     nr = tile_width(params.dtype)
     full = nout - nout % nr
-    i0 = first
+    i0 = runtime_int(0)   # a literal 0 would compile _block once more (see runtime_int)
     while i0 + ROWS <= n:
         for j0 in range(0, full, nr):
             _block(inp, i0, ROWS, 1, params, w_off, b_off, nin, nout, j0, code, slope, out)
@@ -84,26 +88,11 @@ def _layer(inp, first, n, params, w_off, b_off, nin, nout, code, slope, out):
             _block(inp, i, 1, 1, params, w_off, b_off, nin, nout, j0, code, slope, out)
     # Columns past the last full tile (e.g. a single output score): plain dot products.
     for j in range(full, nout):
-        for i in range(first, n):
+        for i in range(n):
             s = params[b_off + j]
             for p in range(nin):
                 s += inp[i, p] * params[w_off + p * nout + j]
             out[i, j] = activate(code, s, slope)
-
-
-@njit(cache=True, nogil=True)
-def _rows_through_all_layers(x, first, n, params, meta, scratch, out):
-    nlayers = meta[0]
-    slopes = params[params.size - nlayers:]
-    inp = x
-    off = runtime_int(0)   # a literal 0 would compile _layer twice (see runtime_int)
-    for layer in range(nlayers):
-        nin, nout = meta[1 + layer], meta[2 + layer]
-        dst = out if layer == nlayers - 1 else scratch[layer % 2]
-        _layer(inp, first, n, params, off, off + nin * nout, nin, nout,
-               meta[2 + nlayers + layer], slopes[layer], dst)
-        off += nin * nout + nout
-        inp = dst
 
 
 @njit(cache=True, nogil=True)
@@ -115,19 +104,18 @@ def mlp_forward(x, params, meta, scratch, out):
     end the L activation slopes. ``scratch``: (2, >= n, widest hidden layer), ping-pong
     buffers for the hidden activations. Few arguments, because each costs dispatch time.
     """
-    _rows_through_all_layers(x, runtime_int(0), x.shape[0], params, meta, scratch, out)
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def mlp_forward_parallel(x, params, meta, scratch, out, nthreads):
-    """``mlp_forward`` with the rows split between ``nthreads`` threads, each running its
-    share through every layer: no synchronisation between layers, and each core streams the
-    weights from its own L2 cache."""
     n = x.shape[0]
-    chunk = ((n + nthreads - 1) // nthreads + ROWS - 1) // ROWS * ROWS
-    for t in prange(nthreads):
-        _rows_through_all_layers(x, min(n, t * chunk), min(n, (t + 1) * chunk), params, meta,
-                                 scratch, out)
+    nlayers = meta[0]
+    slopes = params[params.size - nlayers:]
+    inp = x
+    off = runtime_int(0)   # a literal 0 would compile _layer twice (see runtime_int)
+    for layer in range(nlayers):
+        nin, nout = meta[1 + layer], meta[2 + layer]
+        dst = out if layer == nlayers - 1 else scratch[layer % 2]
+        _layer(inp, n, params, off, off + nin * nout, nin, nout, meta[2 + nlayers + layer],
+               slopes[layer], dst)
+        off += nin * nout + nout
+        inp = dst
 
 
 class CompiledMLP:
@@ -184,11 +172,7 @@ class CompiledMLP:
             x = _as_input(x, self.dtype, self.nin)   # the fast path skips this for arrays
         if x.ndim == 2 and x.shape[1] == self.nin:
             out = np.empty((x.shape[0], self.nout), self.dtype)
-            if x.shape[0] >= PARALLEL_MIN_ROWS:
-                mlp_forward_parallel(x, self.params, self._meta, self._buffers(x.shape[0]), out,
-                                     numba.get_num_threads())
-            else:
-                mlp_forward(x, self.params, self._meta, self._buffers(x.shape[0]), out)
+            mlp_forward(x, self.params, self._meta, self._buffers(x.shape[0]), out)
             return out
         if x.ndim != 1 or x.shape[0] != self.nin:
             _as_input(x, self.dtype, self.nin)   # raises the shape error

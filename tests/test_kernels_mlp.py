@@ -7,7 +7,7 @@ pytest.importorskip("numba")
 
 from tinygrad_edu import Tensor, manual_seed, nn, no_grad  # noqa: E402
 from tinygrad_edu.errors import DTypeError, ShapeError  # noqa: E402
-from tinygrad_edu.kernels.mlp import PARALLEL_MIN_ROWS, CompiledMLP  # noqa: E402
+from tinygrad_edu.kernels.mlp import ROWS, CompiledMLP  # noqa: E402
 
 
 def _graph(model, x):
@@ -22,7 +22,7 @@ def _assert_same(compiled, model, x):
     np.testing.assert_allclose(ours, expected, rtol=tol, atol=tol)
 
 
-BATCHES = [1, 3, 4, 5, PARALLEL_MIN_ROWS, 33]
+BATCHES = [1, ROWS - 1, ROWS, ROWS + 1, 33]
 
 
 @pytest.mark.parametrize("batch", BATCHES)
