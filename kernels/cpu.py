@@ -25,6 +25,7 @@ to BLAS, so it is not affected.
 import numpy as np
 
 from .. import scalar_math as sm
+from ..errors import ArgumentError
 from ..numpy_backend import NumpyBackend
 from . import activations, fused
 from .matmul import ROUTES, matmul
@@ -65,8 +66,8 @@ class NumbaBackend(NumpyBackend):
     @matmul_route.setter
     def matmul_route(self, route):
         if route not in ROUTES:
-            raise ValueError(f"NumbaBackend.matmul_route must be one of "
-                             f"{', '.join(map(repr, ROUTES))}, got {route!r}")
+            raise ArgumentError(f"NumbaBackend.matmul_route must be one of "
+                                f"{', '.join(map(repr, ROUTES))}, got {route!r}")
         self._route = route
 
     def matmul(self, a, b):

@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit
 
 from .. import scalar_math as sm
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from .activations import activate, bias_activation
 from .intrinsics import runtime_int, stack_tile, tile_width
 
@@ -133,7 +133,7 @@ class CompiledMLP:
         self._mlp = mlp
         layers = list(mlp.layers)
         if not layers:
-            raise ValueError("CompiledMLP: the MLP has no layers")
+            raise ArgumentError("CompiledMLP: the MLP has no layers")
         self.dtype = layers[0].weight.dtype
         self.sizes = np.array([layers[0].weight.shape[0]] + [lay.weight.shape[1]
                                                             for lay in layers], np.int64)
