@@ -10,20 +10,18 @@ import numbers
 import numpy as np
 
 from . import ops
-from . import scalar_math as sm
 from .backends import get_device
 from .creation import TensorCreation
-from .errors import ArgumentError, AxisError, DTypeError, GradError, IndexingError, ShapeError
+from .errors import ArgumentError, DTypeError, GradError, ShapeError
 from .function import backpropagate
+from .tensor_activations import TensorActivations
+from .tensor_shape import TensorShapeOps
 from .validation import (as_numpy_array, broadcast_shape, check_dtype, check_nonempty_reduction,
-                         normalize_axis, shape_arg)
+                         normalize_axis)
 
 __all__ = ["Tensor"]
 
-_GELU_CODES = {"none": sm.GELU, "tanh": sm.GELU_TANH}
-
-
-class Tensor(TensorCreation):
+class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
     """An n-dimensional array with reverse-mode autodiff.
 
     ``Tensor(data, requires_grad=False, dtype=None, device="cpu", label="")``. ``data`` may be a
@@ -327,75 +325,6 @@ class Tensor(TensorCreation):
         return ops.Clip.apply(self, lo=None if lo is None else cast(lo),
                               hi=None if hi is None else cast(hi))
 
-    # ---- activations ----
-    def _activation(self, name, code, slope=0.0):
-        self._require_float(name)
-        return ops.Activation.apply(self, code=code, slope=float(slope), name=name)
-
-    def relu(self):
-        """max(0, x)."""
-        return self._activation("relu", sm.RELU)
-
-    def leaky_relu(self, negative_slope=0.01):
-        """x for x > 0, else negative_slope * x."""
-        return self._activation("leaky_relu", sm.LEAKY_RELU, negative_slope)
-
-    def sigmoid(self):
-        """1 / (1 + e^-x), stable for large |x|."""
-        return self._activation("sigmoid", sm.SIGMOID)
-
-    def tanh(self):
-        """Hyperbolic tangent."""
-        return self._activation("tanh", sm.TANH)
-
-    def gelu(self, approximate="none"):
-        """GELU: x * Phi(x) exactly (``"none"``) or with the tanh approximation (``"tanh"``)."""
-        if approximate not in _GELU_CODES:
-            raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-        return self._activation("gelu" if approximate == "none" else "gelu_tanh",
-                                _GELU_CODES[approximate])
-
-    def silu(self):
-        """x * sigmoid(x) (also called swish)."""
-        return self._activation("silu", sm.SILU)
-
-    def prelu(self, weight):
-        """x for x > 0, else weight * x, with a learnable ``weight`` (broadcast over x)."""
-        x, w = self._binary(weight, "prelu")
-        return ops.Where.apply(x > 0, x, x * w)
-
-    def softmax(self, axis=-1):
-        """exp(x) / sum(exp(x)) along ``axis``, computed stably."""
-        shifted, _, axes = self._minus_max("softmax", axis)
-        e = shifted.exp()
-        return e / e.sum(axes, keepdims=True)
-
-    def log_softmax(self, axis=-1):
-        """x - logsumexp(x) along ``axis``, computed stably."""
-        shifted, _, axes = self._minus_max("log_softmax", axis)
-        return shifted - shifted.exp().sum(axes, keepdims=True).log()
-
-    def logsumexp(self, axis=-1, keepdims=False):
-        """log(sum(exp(x))) along ``axis`` without overflow (the max is subtracted first)."""
-        shifted, shift, axes = self._minus_max("logsumexp", axis)
-        out = shifted.exp().sum(axes, keepdims=True).log() + shift
-        return out if keepdims else out.reshape(ops._reduced_shape(self.shape, axes))
-
-    def _minus_max(self, op, axis):
-        """``(x - m, m, axes)`` with m the max along ``axis``, held constant.
-
-        exp(x - m) cannot overflow, and softmax, log_softmax and logsumexp - m are unchanged by
-        a shift, so a constant m leaves their gradients exact. Working from x - m (rather than
-        x - logsumexp(x)) also keeps float32 results precise for inputs far from 0.
-        """
-        self._require_float(op)
-        axes = normalize_axis(axis, self.ndim, op)
-        shift = self.data.max(axis=axes, keepdims=True) if self.numel() else self.data
-        # An infinite max would give inf - inf.
-        shift = np.where(np.isfinite(shift), shift, 0).astype(self.dtype)
-        shift = Tensor._wrap(shift, self._device)
-        return self - shift, shift, axes
-
     # ---- reductions ----
     def sum(self, axis=None, keepdims=False):
         """Sum over ``axis`` (None: all; an int or a tuple of ints)."""
@@ -419,68 +348,6 @@ class Tensor(TensorCreation):
         """Minimum over ``axis``; ties share the gradient evenly."""
         check_nonempty_reduction("min", self.shape, normalize_axis(axis, self.ndim, "min"))
         return -((-self).max(axis, keepdims))
-
-    # ---- shape ----
-    def reshape(self, *shape):
-        """The same values with a new shape; one entry may be -1."""
-        shape = shape_arg(shape, "reshape")
-        if shape.count(-1) > 1 or any(n < -1 for n in shape):
-            raise ShapeError(f"reshape: invalid target shape {shape}; only one -1 is allowed "
-                             "and sizes must be non-negative")
-        known = int(np.prod([n for n in shape if n != -1]))
-        if -1 in shape:
-            if known == 0 or self.numel() % known:
-                raise ShapeError(f"reshape: cannot reshape tensor of shape {self.shape} "
-                                 f"({self.numel()} elements) into {shape}")
-            shape = tuple(self.numel() // known if n == -1 else n for n in shape)
-        elif known != self.numel():
-            raise ShapeError(f"reshape: cannot reshape tensor of shape {self.shape} "
-                             f"({self.numel()} elements) into {shape} ({known} elements)")
-        if shape == self.shape:
-            return self
-        return ops.Reshape.apply(self, shape=shape)
-
-    def transpose(self, *axes):
-        """Axes permuted: reversed by default, or in the order given."""
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        if not axes:
-            axes = tuple(range(self.ndim - 1, -1, -1))
-        normalized = tuple(int(a) % self.ndim if self.ndim else a for a in axes
-                           if isinstance(a, (int, np.integer)) and -self.ndim <= a < self.ndim)
-        if len(axes) != self.ndim or sorted(normalized) != list(range(self.ndim)):
-            raise AxisError(f"transpose: axes {axes} are not a permutation of the "
-                            f"{self.ndim} dimensions of a tensor of shape {self.shape}")
-        return ops.Transpose.apply(self, axes=normalized)
-
-    T = property(lambda self: self.transpose(), doc="The tensor with its axes reversed.")
-
-    def flatten(self, start_axis=0, end_axis=-1):
-        """Axes ``start_axis..end_axis`` merged into one (all of them by default)."""
-        if self.ndim == 0:
-            return self.reshape(1)
-        start, end = normalize_axis((start_axis,), self.ndim, "flatten")[0], \
-            normalize_axis((end_axis,), self.ndim, "flatten")[0]
-        if start > end:
-            raise AxisError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis}")
-        merged = int(np.prod(self.shape[start:end + 1]))
-        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
-
-    def unsqueeze(self, axis):
-        """A new size-1 axis inserted at ``axis``."""
-        if not -self.ndim - 1 <= axis <= self.ndim:
-            raise AxisError(f"unsqueeze: axis {axis} is out of range for a tensor with "
-                            f"{self.ndim} dimensions (valid: {-self.ndim - 1}..{self.ndim})")
-        axis = axis % (self.ndim + 1)
-        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
-
-    def __getitem__(self, index):
-        index = _normalize_index(index)
-        try:
-            return ops.GetItem.apply(self, index=index)
-        except IndexError as exc:
-            raise IndexingError(f"getitem: index {index!r} is invalid for a tensor of shape "
-                                f"{self.shape}: {exc}") from None
 
     # ---- autodiff ----
     def backward(self, grad=None):
@@ -526,23 +393,3 @@ def _true_divide(a, b):
     if a.dtype.kind != "f" and b.dtype.kind != "f":
         a, b = a.astype(np.float32), b.astype(np.float32)
     return ops.Div.apply(a, b)
-
-
-def _normalize_index(index):
-    parts = index if isinstance(index, tuple) else (index,)
-    out = []
-    for part in parts:
-        if isinstance(part, Tensor):
-            part = part.numpy()
-        if isinstance(part, list):
-            part = np.array(part)
-        if isinstance(part, np.ndarray) and part.dtype.kind not in "iub":
-            raise IndexingError(f"getitem: index arrays must hold integers or booleans, got "
-                                f"dtype {part.dtype}")
-        if isinstance(part, (float, np.floating, str)):
-            raise IndexingError(f"getitem: index {part!r} must be an int, slice, None, "
-                                "Ellipsis or an integer array")
-        out.append(part)
-    return tuple(out) if isinstance(index, tuple) else out[0]
-
-
