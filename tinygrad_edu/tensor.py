@@ -188,12 +188,7 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
         if isinstance(other, numbers.Complex) and not isinstance(other, numbers.Real):
             raise DTypeError(f"{op}: complex numbers are not supported, got {other!r}")
         other = self._operand(other, op)
-        a, b = (other, self) if reflected else (self, other)
-        if a.dtype != b.dtype and (a.dtype.kind == "f") != (b.dtype.kind == "f"):
-            # int with float: the float dtype wins (numpy would pick float64 for int64).
-            target = a.dtype if a.dtype.kind == "f" else b.dtype
-            a, b = (a if a.dtype == target else a.astype(target),
-                    b if b.dtype == target else b.astype(target))
+        a, b = _float_wins(*((other, self) if reflected else (self, other)))
         if a.data.shape != b.data.shape:
             broadcast_shape(op, a.shape, b.shape)
         return a, b
@@ -253,10 +248,7 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
                              f"second ({k_b})")
         if a.ndim > 2 or b.ndim > 2:
             broadcast_shape("matmul (batch dimensions)", a.shape[:-2], b.shape[:-2])
-        if a.dtype != b.dtype and (a.dtype.kind == "f") != (b.dtype.kind == "f"):
-            target = a.dtype if a.dtype.kind == "f" else b.dtype
-            a, b = a.astype(target), b.astype(target)
-        return ops.Matmul.apply(a, b)
+        return ops.Matmul.apply(*_float_wins(a, b))
 
     def reciprocal(self):
         """1 / x."""
@@ -386,6 +378,17 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
             self.grad.data += g
         else:
             self.grad.data = self.grad.data + g
+
+
+def _float_wins(a, b):
+    """``(a, b)``, the integer one converted when one is floating and the other is not.
+
+    The float dtype wins, as in PyTorch (numpy would pick float64 for int64 with float32).
+    """
+    if a.dtype != b.dtype and (a.dtype.kind == "f") != (b.dtype.kind == "f"):
+        target = a.dtype if a.dtype.kind == "f" else b.dtype
+        return a.astype(target), b.astype(target)
+    return a, b
 
 
 def _true_divide(a, b):
