@@ -54,8 +54,8 @@ MATMUL_SHAPES = [((1, 1), (1, 1)), ((7, 5), (5, 3)), ((33, 7), (7, 33)), ((2, 3,
                  ((2, 1, 3, 4), (3, 4, 2)), ((4,), (4, 3)), ((3, 4), (4,)), ((5,), (5,))]
 
 CASES = {
-    "add": _pairs(), "sub": _pairs(), "mul": _pairs(), "div": _pairs("nonzero"), "pow": lambda rng, dt: [
-        (_data(rng, (3, 4), dt, "positive"), _data(rng, (4,), dt))],
+    "add": _pairs(), "sub": _pairs(), "mul": _pairs(), "div": _pairs("nonzero"),
+    "pow": lambda rng, dt: [(_data(rng, (3, 4), dt, "positive"), _data(rng, (4,), dt))],
     "neg": _elementwise(), "exp": _elementwise(), "abs": _elementwise(),
     "sign": _elementwise("nonzero"), "reciprocal": _elementwise("nonzero"),
     "log": _elementwise("positive"), "sqrt": _elementwise("positive"),
