@@ -8,9 +8,9 @@ machine falls on all of them alike.
 import numpy as np
 
 from tinygrad_edu import Tensor, manual_seed, nn, no_grad, optim, set_backend
-from tinygrad_edu.kernels import matmul as mm
+from tinygrad_edu.kernels.cpu import matmul as mm
 from tinygrad_edu.nn import functional as F
-from tinygrad_edu.numpy_backend import NumpyBackend
+from tinygrad_edu.backends.reference import NumpyBackend
 
 from .numpy_mlp import NumpyMLP
 from .timing import interleaved_medians
@@ -52,7 +52,7 @@ def matmul_family(sizes, quick):
 
 # ---- 2. the fused layer ----
 def layer_family(batch, quick):
-    from tinygrad_edu.kernels.cpu import NumbaBackend
+    from tinygrad_edu.kernels.cpu.backend import NumbaBackend
 
     rows = []
     rng = np.random.default_rng(1)

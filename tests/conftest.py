@@ -29,7 +29,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 def _loadable_cpu_backends():
     names = ["numpy"]
     try:
-        importlib.import_module("tinygrad_edu.kernels.cpu")
+        importlib.import_module("tinygrad_edu.kernels.cpu.backend")
     except ImportError:
         # Not written yet, or Numba missing: the numpy reference is all there is.
         return names

@@ -4,16 +4,16 @@
 Importing this package loads numpy only: Numba, numba.cuda and Graphviz load on first use.
 """
 
-from . import diagnostics, init, nn, optim
+from . import nn, optim
 from .backends import available_backends, get_backend, set_backend
-from .context import enable_grad, is_grad_enabled, no_grad
+from .check import GradcheckError, diagnostics, gradcheck
 from .errors import (ArgumentError, ArgumentTypeError, AxisError, DTypeError, GradError,
                      IndexingError, ShapeError, TinygradEduError)
-from .functions import cat, linear_act, stack, where
-from .gradcheck import GradcheckError, gradcheck
+from .nn import init
 from .random import manual_seed
-from .tensor import Tensor
-from .value import Value
+from .scalar import Value
+from .tensor import (Function, Tensor, cat, enable_grad, is_grad_enabled, linear_act, no_grad,
+                     stack, where)
 
 __version__ = "0.1.0"
 

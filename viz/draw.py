@@ -4,7 +4,7 @@ import os
 
 from ..errors import DTypeError
 from ..tensor import Tensor
-from ..value import Value
+from ..scalar import Value
 from .errors import VizError
 from .tensor_graph import tensor_drawing
 from .value_graph import value_drawing

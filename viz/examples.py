@@ -9,7 +9,7 @@ import numpy as np
 from .. import nn
 from ..random import manual_seed
 from ..tensor import Tensor
-from ..value import Value
+from ..scalar import Value
 
 __all__ = ["EXAMPLES", "build_example"]
 

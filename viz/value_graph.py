@@ -6,7 +6,7 @@ carries the local derivative d(op output)/d(input), so the chain rule can be rea
 drawing: a value's grad is the sum over its outgoing edges of (edge label x grad after the op).
 """
 
-from ..value import Value
+from ..scalar import Value
 from .labels import bold, escape, fmt, html_label, small
 from .plan import COLORS, Drawing, GRAD_TEXT, WARNING_TEXT, check_size, param_names
 from .walk import collect

@@ -2,10 +2,10 @@
 
 ``nn.Neuron``, ``nn.Layer`` and ``nn.MLP`` are the textbook's neuron, layer and network over
 Tensors; ``nn.scalar`` has their twins over scalar Values (one graph node per number);
-``nn.functional`` has the losses as functions.
+``nn.functional`` has the losses as functions and ``nn.init`` the weight initializers.
 """
 
-from . import functional, scalar
+from . import functional, init, scalar
 from .activations import (ACTIVATION_NAMES, GELU, Activation, Identity, LeakyReLU, PReLU, ReLU,
                           Sigmoid, SiLU, Swish, Tanh, activate, canonical_activation)
 from .layers import MLP, Layer, Linear, Neuron
@@ -20,5 +20,5 @@ __all__ = [
     "Activation", "Identity", "ReLU", "LeakyReLU", "PReLU", "Sigmoid", "Tanh", "GELU", "SiLU",
     "Swish", "ACTIVATION_NAMES", "canonical_activation", "activate",
     "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
-    "functional", "scalar",
+    "functional", "init", "scalar",
 ]

@@ -8,9 +8,9 @@ Biases start at zero; weights follow ``init`` (see ``tinygrad_edu.init.init_weig
 
 import numbers
 
-from .. import init as _init
+from . import init as _init
 from ..errors import ArgumentError, DTypeError, ShapeError
-from ..functions import linear_act
+from ..tensor.combine import linear_act
 from ..tensor import Tensor
 from .activations import activate, canonical_activation
 from .module import Module, Parameter
@@ -179,7 +179,7 @@ class MLP(Module):
         It holds a snapshot of the weights (call its ``refresh()`` after more training) and
         returns numpy arrays; no graph is recorded. Needs Numba.
         """
-        from ..kernels.mlp import CompiledMLP
+        from ..kernels.cpu.mlp import CompiledMLP
 
         return CompiledMLP(self)
 

@@ -1,6 +1,6 @@
 """Module forms of the losses in ``functional``: ``MSELoss()(prediction, target)``."""
 
-from . import functional as F
+from . import loss_functions as F
 from .module import Module
 
 __all__ = ["MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss"]

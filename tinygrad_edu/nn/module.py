@@ -12,7 +12,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .. import context
+from ..tensor import context
 from ..errors import ArgumentTypeError, DTypeError, ShapeError, TinygradEduError
 from ..tensor import Tensor
 

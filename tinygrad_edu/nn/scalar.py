@@ -14,7 +14,7 @@ input 2 of neuron 1 in layer 0), and inputs as ``x[i]``.
 """
 
 from ..errors import ShapeError
-from ..value import Value
+from ..scalar.value import Value
 from . import layers as tensor_layers
 from .activations import activate
 

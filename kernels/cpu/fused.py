@@ -1,0 +1,111 @@
+"""The fused layer ``y = activation(x @ W + b)``, forward and backward.
+
+Forward: the product, the bias and the activation in one pass over the output: the tiled
+kernel applies bias and activation to each output tile while it is in L1, and after a BLAS
+product one compiled loop does both (an unfused layer reads and writes the output three
+times: matmul, bias add, activation).
+
+Backward: one pass over the output forms ``dz = grad * activation'(z)`` and, in the same loop,
+the bias gradient ``db`` (column sums of dz); then ``dx = dz @ W.T`` and ``dw = x.T @ dz`` read
+the transposed views in place. For one or two examples, all of it is a single compiled call
+(``_backward_few_rows``): there the cost of each extra call is larger than the arithmetic.
+"""
+
+import numpy as np
+from numba import literal_unroll, njit
+
+from ... import activations as sm
+from .activations import derivative
+from .matmul import SKINNY_MAX, gemm
+
+__all__ = ["linear_act_forward", "linear_act_backward"]
+
+_CODES = tuple(sorted(sm.ACTIVATION_CODES.values()))
+
+
+@njit(cache=True, nogil=True)
+def _dz_db(z, y, grad, code, slope, dz, db):
+    """dz = grad * act'(z, y); db += column sums of dz (db is float64: no float32 drift)."""
+    for c in literal_unroll(_CODES):
+        if code == c:   # one loop per activation, so each is compiled with its code constant
+            for i in range(z.shape[0]):
+                for j in range(z.shape[1]):
+                    d = grad[i, j] * derivative(c, z[i, j], y[i, j], slope)
+                    dz[i, j] = d
+                    db[j] += d
+
+
+@njit(cache=True, nogil=True, fastmath={"contract", "reassoc"})
+def _backward_few_rows(x, w, z, y, grad, code, slope, dz, db, dx, dw, needs_x):
+    """Everything for a batch of a few rows: dz and db, then dw = x.T @ dz row by row of w
+    (contiguous, vectorized) and dx = dz @ w.T as dot products of contiguous rows."""
+    _dz_db(z, y, grad, code, slope, dz, db)
+    nin, nout = w.shape
+    for p in range(nin):
+        dwrow = dw[p]
+        for j in range(nout):
+            dwrow[j] = 0
+        for i in range(x.shape[0]):
+            xv = x[i, p]
+            dzrow = dz[i]
+            for j in range(nout):
+                dwrow[j] += xv * dzrow[j]
+    if needs_x:
+        for i in range(x.shape[0]):
+            dzrow = dz[i]
+            for p in range(nin):
+                wrow = w[p]
+                s = 0.0
+                for j in range(nout):
+                    s += dzrow[j] * wrow[j]
+                dx[i, p] = s
+
+
+def linear_act_forward(x, w, b, code, slope, route="auto"):
+    """Return ``(y, z)`` with ``z = x @ w + b`` and ``y = activation(z)`` (y is z for identity).
+
+    ``x``: (n, nin) or (nin,); ``w``: (nin, nout); ``b``: (nout,) or None; one float dtype.
+    ``route``: which product kernel (``matmul.gemm``).
+    """
+    x2 = x.reshape(1, -1) if x.ndim == 1 else x
+    z = np.empty((x2.shape[0], w.shape[1]), x.dtype)
+    y = z if code == sm.IDENTITY else np.empty_like(z)
+    gemm(x2, w, z, y, b, code, slope, route)
+    if x.ndim == 1:
+        z, y = z.reshape(-1), y.reshape(-1)
+    return y, z
+
+
+def linear_act_backward(x, w, z, y, grad, code, slope, needs_b, needs_x=True, route="auto"):
+    """Return ``(dx, dw, db)`` for ``y = activation(x @ w + b)``.
+
+    ``db`` is None unless ``needs_b``; ``dx`` is None unless ``needs_x`` (a network's first
+    layer has no use for it, and it is a third of the layer's backward arithmetic).
+    """
+    x2 = x.reshape(1, -1) if x.ndim == 1 else x
+    rows, nout = x2.shape[0], w.shape[1]
+    shape2 = (rows, nout)
+    dtype = x.dtype
+    db = np.zeros(nout, np.float64)
+    dw = np.empty(w.shape, dtype)
+    dx = np.empty(x2.shape, dtype) if needs_x else None
+    if rows <= SKINNY_MAX and route != "blas" and w.flags.c_contiguous:
+        dz = np.empty(shape2, dtype)
+        _backward_few_rows(np.ascontiguousarray(x2), w, z.reshape(shape2), y.reshape(shape2),
+                           np.ascontiguousarray(grad).reshape(shape2), code, dtype.type(slope),
+                           dz, db, np.empty((0, 0), dtype) if dx is None else dx, dw, needs_x)
+    else:
+        grad2 = grad.reshape(shape2)
+        if code == sm.IDENTITY:
+            dz = grad2
+            if needs_b:
+                db = grad2.sum(axis=0, dtype=np.float64)
+        else:
+            dz = np.empty(shape2, dtype)
+            _dz_db(z.reshape(shape2), y.reshape(shape2), np.ascontiguousarray(grad2), code,
+                   dtype.type(slope), dz, db)
+        if needs_x:
+            gemm(dz, w.T, dx, route=route)
+        gemm(x2.T, dz, dw, route=route)
+    return (None if dx is None else dx.reshape(x.shape), dw,
+            db.astype(dtype) if needs_b else None)

@@ -1,0 +1,87 @@
+"""Tensor functions of several inputs: cat, stack, where and the fused linear_act."""
+
+import numpy as np
+
+from . import primitives
+from .. import activations as sm
+from ..errors import ArgumentError, AxisError, DTypeError, ShapeError
+from .tensor import Tensor
+from .validation import broadcast_shape, normalize_axis
+
+__all__ = ["cat", "stack", "where", "linear_act"]
+
+
+def _as_tensor_list(tensors, op):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)) or not tensors:
+        raise ArgumentError(f"{op}: expected a non-empty list or tuple of Tensors")
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    devices = {t.device for t in tensors}
+    if len(devices) > 1:
+        raise ArgumentError(f"{op}: tensors are on different devices {sorted(devices)}")
+    return tensors
+
+
+def cat(tensors, axis=0):
+    """Join tensors along an existing ``axis``; all other dimensions must match."""
+    tensors = _as_tensor_list(tensors, "cat")
+    first = tensors[0]
+    if first.ndim == 0:
+        raise ShapeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
+    axis = normalize_axis(axis, first.ndim, "cat")[0]
+    for t in tensors[1:]:
+        if t.ndim != first.ndim or any(
+                i != axis and m != n for i, (m, n) in enumerate(zip(t.shape, first.shape))):
+            raise ShapeError(f"cat: shapes {[t.shape for t in tensors]} differ outside axis "
+                             f"{axis}; all dimensions except the joined one must match")
+    return primitives.Cat.apply(*tensors, axis=axis)
+
+
+def stack(tensors, axis=0):
+    """Join same-shaped tensors along a new ``axis``."""
+    tensors = _as_tensor_list(tensors, "stack")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise ShapeError(f"stack: all tensors need the same shape, got "
+                         f"{[t.shape for t in tensors]}")
+    ndim = tensors[0].ndim + 1
+    if not -ndim <= axis < ndim:
+        raise AxisError(f"stack: axis {axis} is out of range for the result's {ndim} dims")
+    return cat([t.unsqueeze(axis) for t in tensors], axis % ndim)
+
+
+def where(condition, a, b):
+    """Elementwise ``a`` where ``condition`` is true, else ``b`` (broadcasting all three)."""
+    if not isinstance(condition, Tensor):
+        condition = Tensor(condition)
+    if condition.dtype != np.bool_:
+        raise DTypeError(f"where: condition must be a boolean tensor, got dtype "
+                         f"{condition.dtype}; build it with a comparison such as x > 0")
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor(a)
+    a, b = (a._binary(b, "where") if isinstance(a, Tensor)
+            else b._binary(a, "where", reflected=True))
+    broadcast_shape("where", condition.shape, a.shape, b.shape)
+    return primitives.Where.apply(condition, a, b)
+
+
+def linear_act(x, weight, bias=None, activation=None, negative_slope=0.01):
+    """``activation(x @ weight + bias)`` as one fused op (one kernel on the Numba backend).
+
+    ``x``: (..., nin); ``weight``: (nin, nout); ``bias``: (nout,) or None; ``activation``: a
+    name from ``scalar_math.ACTIVATION_CODES`` (``"relu"``, ``"gelu"``, ...) or None.
+    """
+    name = "identity" if activation is None else activation
+    code = sm.activation_code(name)
+    if x.ndim not in (1, 2) or weight.ndim != 2 or x.shape[-1] != weight.shape[0]:
+        raise ShapeError(f"linear_act: x of shape {x.shape} does not fit weight of shape "
+                         f"{weight.shape}; expected x (nin,) or (batch, nin) and weight "
+                         "(nin, nout)")
+    if bias is not None and bias.shape != (weight.shape[1],):
+        raise ShapeError(f"linear_act: bias has shape {bias.shape}, expected "
+                         f"({weight.shape[1]},) for weight of shape {weight.shape}")
+    dtypes = {t.dtype for t in (x, weight, bias) if t is not None}
+    if len(dtypes) != 1 or next(iter(dtypes)).kind != "f":
+        raise DTypeError(f"linear_act: x, weight and bias need one floating dtype, got "
+                         f"{sorted(map(str, dtypes))}")
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    return primitives.LinearAct.apply(*inputs, code=code, slope=float(negative_slope), name=name)

@@ -1,0 +1,380 @@
+"""The differentiable primitives, each with its forward and backward side by side.
+
+Everything else a Tensor can do (mean, min, softmax, log_softmax, prelu, losses, ...) is
+composed from these in ``tensor.py`` and has no backward of its own. Arguments have already been
+validated by the Tensor method that applies the primitive; here only the math remains.
+"""
+
+from .autodiff import Function
+
+__all__ = ["Add", "Sub", "Mul", "Div", "Neg", "Reciprocal", "Pow", "Exp", "Log", "Sqrt", "Abs",
+           "Clip", "Where", "Cast", "Matmul", "Sum", "Max", "Reshape", "Transpose", "GetItem",
+           "Cat", "Activation", "LinearAct"]
+
+
+class Add(Function):
+    """out = a + b;  da = g, db = g."""
+    op = "add"
+
+    def forward(self, a, b):
+        return self.backend.add(a, b)
+
+    def backward(self, g):
+        return g, g
+
+
+class Mul(Function):
+    """out = a * b;  da = g * b, db = g * a."""
+    op = "mul"
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return self.backend.mul(a, b)
+
+    def backward(self, g):
+        mul = self.backend.mul
+        return (mul(g, self.b) if self.needs_input_grad[0] else None,
+                mul(g, self.a) if self.needs_input_grad[1] else None)
+
+
+class Sub(Function):
+    """out = a - b;  da = g, db = -g."""
+    op = "sub"
+
+    def forward(self, a, b):
+        return self.backend.sub(a, b)
+
+    def backward(self, g):
+        return g, (self.backend.neg(g) if self.needs_input_grad[1] else None)
+
+
+class Div(Function):
+    """out = a / b;  da = g / b, db = -g * out / b."""
+    op = "div"
+
+    def forward(self, a, b):
+        self.b = b
+        self.out = self.backend.div(a, b)
+        return self.out
+
+    def backward(self, g):
+        be = self.backend
+        da = be.div(g, self.b) if self.needs_input_grad[0] else None
+        db = be.neg(be.div(be.mul(g, self.out), self.b)) if self.needs_input_grad[1] else None
+        return da, db
+
+
+class Neg(Function):
+    """out = -a;  da = -g."""
+    op = "neg"
+
+    def forward(self, a):
+        return self.backend.neg(a)
+
+    def backward(self, g):
+        return (self.backend.neg(g),)
+
+
+class Reciprocal(Function):
+    """out = 1 / a;  da = -g * out^2."""
+    op = "reciprocal"
+
+    def forward(self, a):
+        self.out = self.backend.reciprocal(a)
+        return self.out
+
+    def backward(self, g):
+        be = self.backend
+        return (be.neg(be.mul(g, be.mul(self.out, self.out))),)
+
+
+class Pow(Function):
+    """out = a ** b;  da = g * b * a^(b-1) (0 where b = 0), db = g * out * log(a) (0 where
+    a = 0 and b >= 0)."""
+    op = "pow"
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = self.backend.pow(a, b)
+        return self.out
+
+    def backward(self, g):
+        be, a, b = self.backend, self.a, self.b
+        da = db = None
+        if self.needs_input_grad[0]:
+            d_base = be.mul(b, be.pow(a, be.add(b, -1)))
+            # a^0 is constant in a; b * a^(b-1) alone would give 0 * inf = nan at a = 0.
+            d_base = be.where(be.compare("equal", b, 0), 0, d_base)
+            da = be.mul(g, d_base).astype(g.dtype, copy=False)
+        if self.needs_input_grad[1]:
+            at_zero = be.compare("equal", a, 0)
+            log_a = be.where(at_zero, 0, be.log(be.where(at_zero, 1, be.abs(a))))
+            # a^b is not real-differentiable in b where a < 0: report nan, as PyTorch does.
+            log_a = be.where(be.compare("less", a, 0), float("nan"), log_a)
+            db = be.mul(g, be.mul(self.out, log_a)).astype(g.dtype, copy=False)
+        return da, db
+
+
+class Exp(Function):
+    """out = e^a;  da = g * out."""
+    op = "exp"
+
+    def forward(self, a):
+        self.out = self.backend.exp(a)
+        return self.out
+
+    def backward(self, g):
+        return (self.backend.mul(g, self.out),)
+
+
+class Log(Function):
+    """out = ln(a);  da = g / a."""
+    op = "log"
+
+    def forward(self, a):
+        self.a = a
+        return self.backend.log(a)
+
+    def backward(self, g):
+        return (self.backend.mul(g, self.backend.reciprocal(self.a)),)
+
+
+class Sqrt(Function):
+    """out = sqrt(a);  da = g / (2 out)."""
+    op = "sqrt"
+
+    def forward(self, a):
+        self.out = self.backend.sqrt(a)
+        return self.out
+
+    def backward(self, g):
+        be = self.backend
+        return (be.mul(g, be.reciprocal(be.add(self.out, self.out))),)
+
+
+class Abs(Function):
+    """out = |a|;  da = g * sign(a) (0 at a = 0)."""
+    op = "abs"
+
+    def forward(self, a):
+        self.a = a
+        return self.backend.abs(a)
+
+    def backward(self, g):
+        return (self.backend.mul(g, self.backend.sign(self.a)),)
+
+
+class Clip(Function):
+    """out = min(max(a, lo), hi);  da = g where lo <= a <= hi, else 0."""
+    op = "clip"
+
+    def forward(self, a, lo=None, hi=None):
+        self.a, self.lo, self.hi = a, lo, hi
+        return self.backend.clip(a, lo, hi)
+
+    def backward(self, g):
+        be = self.backend
+        inside = True
+        if self.lo is not None:
+            inside = be.compare("greater_equal", self.a, self.lo)
+        if self.hi is not None:
+            below = be.compare("less_equal", self.a, self.hi)
+            inside = below if inside is True else be.compare("logical_and", inside, below)
+        return (be.where(inside, g, g.dtype.type(0)),)
+
+
+class Where(Function):
+    """out = a where cond else b;  da = g where cond, db = g elsewhere."""
+    op = "where"
+
+    def forward(self, cond, a, b):
+        self.cond = cond
+        return self.backend.where(cond, a, b)
+
+    def backward(self, g):
+        be, zero = self.backend, g.dtype.type(0)
+        return (None,
+                be.where(self.cond, g, zero) if self.needs_input_grad[1] else None,
+                be.where(self.cond, zero, g) if self.needs_input_grad[2] else None)
+
+
+class Cast(Function):
+    """out = a as ``dtype``;  da = g cast back to a's dtype."""
+    op = "cast"
+
+    def forward(self, a, dtype=None):
+        self.in_dtype = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, g):
+        return (g.astype(self.in_dtype),)
+
+
+class Matmul(Function):
+    """out = a @ b (numpy semantics: 1-D, 2-D, batched);  da = g @ b^T, db = a^T @ g."""
+    op = "matmul"
+    fresh_grads = True
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return self.backend.matmul(a, b)
+
+    def backward(self, g):
+        be, a, b = self.backend, self.a, self.b
+        if a.ndim == 1 and b.ndim == 1:
+            return be.mul(g, b), be.mul(g, a)
+        # Promote vectors to matrices as numpy's matmul does, then undo it on the grads.
+        a2 = be.reshape(a, (1,) + a.shape) if a.ndim == 1 else a
+        b2 = be.reshape(b, b.shape + (1,)) if b.ndim == 1 else b
+        g2 = g
+        if a.ndim == 1:
+            g2 = be.reshape(g2, g2.shape[:-1] + (1,) + g2.shape[-1:])
+        if b.ndim == 1:
+            g2 = be.reshape(g2, g2.shape + (1,))
+        da = db = None
+        if self.needs_input_grad[0]:
+            da = be.matmul(g2, _swap_last(be, b2))
+            if a.ndim == 1:
+                da = be.reshape(da, da.shape[:-2] + da.shape[-1:])
+        if self.needs_input_grad[1]:
+            db = be.matmul(_swap_last(be, a2), g2)
+            if b.ndim == 1:
+                db = be.reshape(db, db.shape[:-1])
+        return da, db
+
+
+def _swap_last(be, x):
+    axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
+    return be.transpose(x, axes)
+
+
+class Sum(Function):
+    """out = sum of a over ``axis``;  da = g broadcast back over the summed axes."""
+    op = "sum"
+
+    def forward(self, a, axis=None, keepdims=False):
+        self.in_shape, self.axis, self.keepdims = a.shape, axis, keepdims
+        return self.backend.sum(a, axis, keepdims)
+
+    def backward(self, g):
+        be = self.backend
+        if not self.keepdims:
+            g = be.reshape(g, _keepdims_shape(self.in_shape, self.axis))
+        return (be.broadcast_to(g, self.in_shape),)
+
+
+def _keepdims_shape(shape, axis):
+    return tuple(1 if axis is None or i in axis else n for i, n in enumerate(shape))
+
+
+class Max(Function):
+    """out = max of a over ``axis``;  da = g split evenly among the elements equal to the max."""
+    op = "max"
+
+    def forward(self, a, axis=None, keepdims=False):
+        be = self.backend
+        self.axis, self.keepdims, self.in_shape = axis, keepdims, a.shape
+        kept = be.max(a, axis, True)
+        self.winners = be.compare("equal", a, kept)
+        return kept if keepdims else be.reshape(kept, _reduced_shape(a.shape, axis))
+
+    def backward(self, g):
+        be = self.backend
+        if not self.keepdims:
+            g = be.reshape(g, _keepdims_shape(self.in_shape, self.axis))
+        mask = self.winners.astype(g.dtype)
+        count = be.sum(mask, self.axis, True)
+        return (be.mul(mask, be.mul(g, be.reciprocal(count))),)
+
+
+def _reduced_shape(shape, axis):
+    return tuple(n for i, n in enumerate(shape) if not (axis is None or i in axis))
+
+
+class Reshape(Function):
+    """out = a viewed with ``shape``;  da = g reshaped back."""
+    op = "reshape"
+
+    def forward(self, a, shape=None):
+        self.in_shape = a.shape
+        return self.backend.reshape(a, shape)
+
+    def backward(self, g):
+        return (self.backend.reshape(g, self.in_shape),)
+
+
+class Transpose(Function):
+    """out = a with axes permuted by ``axes``;  da = g permuted back."""
+    op = "transpose"
+
+    def forward(self, a, axes=None):
+        self.axes = axes
+        return self.backend.transpose(a, axes)
+
+    def backward(self, g):
+        inverse = tuple(sorted(range(len(self.axes)), key=self.axes.__getitem__))
+        return (self.backend.transpose(g, inverse),)
+
+
+class GetItem(Function):
+    """out = a[index];  da = zeros with g added at index (repeated indices accumulate)."""
+    op = "getitem"
+
+    def forward(self, a, index=None):
+        self.in_shape, self.index = a.shape, index
+        return self.backend.getitem(a, index)
+
+    def backward(self, g):
+        return (self.backend.scatter_add(self.in_shape, self.index, g, g.dtype),)
+
+
+class Cat(Function):
+    """out = the inputs joined along ``axis``;  each input's grad is its slice of g."""
+    op = "cat"
+
+    def forward(self, *arrays, axis=0):
+        self.axis, self.sizes = axis, [a.shape[axis] for a in arrays]
+        return self.backend.concatenate(arrays, axis)
+
+    def backward(self, g):
+        grads, start = [], 0
+        lead = (slice(None),) * self.axis
+        for size, needed in zip(self.sizes, self.needs_input_grad):
+            grads.append(self.backend.getitem(g, lead + (slice(start, start + size),))
+                         if needed else None)
+            start += size
+        return tuple(grads)
+
+
+class Activation(Function):
+    """out = f(a) for an activation code of ``scalar_math``;  da = g * f'(a)."""
+
+    def forward(self, a, code=0, slope=0.0, name=""):
+        self.op, self.code, self.slope = name, code, slope
+        self.a = a
+        self.out = self.backend.activation(code, a, slope)
+        return self.out
+
+    def backward(self, g):
+        return (self.backend.activation_backward(self.code, self.a, self.out, g, self.slope),)
+
+
+class LinearAct(Function):
+    """out = f(x @ w + b), the fused layer;  one backend call each way.
+
+    After forward, ``preactivation`` holds ``z = x @ w + b`` (diagnostics read it).
+    """
+    op = "linear_act"
+    fresh_grads = True
+
+    def forward(self, x, w, b=None, code=0, slope=0.0, name="identity"):
+        self.name, self.code, self.slope = name, code, slope
+        self.x, self.w, self.has_bias = x, w, b is not None
+        self.out, self.preactivation = self.backend.linear_act_forward(x, w, b, code, slope)
+        return self.out
+
+    def backward(self, g):
+        dx, dw, db = self.backend.linear_act_backward(
+            self.x, self.w, self.preactivation, self.out, g, self.code, self.slope,
+            self.has_bias and self.needs_input_grad[2], needs_x=self.needs_input_grad[0])
+        return (dx, dw, db) if self.has_bias else (dx, dw)

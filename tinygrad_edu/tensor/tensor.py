@@ -1,0 +1,407 @@
+"""``Tensor``: an n-dimensional array that records the operations applied to it.
+
+Each op validates its arguments (so mistakes get a message naming the op, the shapes and what
+was expected), then applies a primitive from ``primitives.py`` or composes several. ``backward()``
+walks the recorded graph in reverse topological order, iteratively.
+"""
+
+import numbers
+
+import numpy as np
+
+from . import primitives
+from ..backends import get_device
+from .creation import TensorCreation
+from ..errors import ArgumentError, DTypeError, GradError, ShapeError
+from .autodiff import backpropagate
+from .nonlinear import TensorActivations
+from .shape import TensorShapeOps
+from .validation import (as_numpy_array, broadcast_shape, check_dtype, check_nonempty_reduction,
+                         normalize_axis)
+
+__all__ = ["Tensor"]
+
+class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
+    """An n-dimensional array with reverse-mode autodiff.
+
+    ``Tensor(data, requires_grad=False, dtype=None, device="cpu", label="")``. ``data`` may be a
+    number, nested lists, a numpy array or a Tensor; it is copied. Python floats become float32
+    and Python ints int64; a numpy array keeps its dtype (float32, float64, ints, bool);
+    ``dtype=`` overrides. Only floating tensors can require grad.
+
+    ``.data`` is the underlying array (writable and shared: ``t.data[...] = x`` changes ``t``).
+    ``.grad`` is a Tensor of the same shape after ``backward()``, or None.
+    ``label`` names the tensor in graph drawings.
+
+    >>> x = Tensor([1.0, 2.0], requires_grad=True); (x * x).sum().backward(); x.grad
+    Tensor([2., 4.], dtype=float32)
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "label", "_ctx", "_device", "_scope",
+                 "__weakref__")
+    # numpy defers to our reflected operators (ndarray + Tensor -> Tensor.__radd__).
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad=False, dtype=None, device="cpu", label=""):
+        dev = get_device(device)
+        array = as_numpy_array(data.numpy() if isinstance(data, Tensor) else data, dtype)
+        if requires_grad and array.dtype.kind != "f":
+            raise DTypeError(f"Tensor: only floating tensors can require grad, got dtype "
+                             f"{array.dtype}; pass dtype=float32 or float64")
+        self.data = dev.backend.asarray(array, array.dtype)
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.label = str(label)
+        self._ctx = None
+        self._device = dev
+        self._scope = ()
+
+    @classmethod
+    def _wrap(cls, data, device, requires_grad=False):
+        """A Tensor around an array the engine just made (no copy, no validation)."""
+        t = object.__new__(cls)
+        t.data, t.grad, t.requires_grad, t.label = data, None, requires_grad, ""
+        t._ctx, t._device, t._scope = None, device, ()
+        return t
+
+    @staticmethod
+    def _op_result(data, device, requires_grad):
+        """The plain Tensor an op returns, whatever its inputs' class (ops on Parameters give
+        Tensors). ``Function.apply`` reaches it through an input, so it imports no Tensor."""
+        t = object.__new__(Tensor)
+        t.data, t.grad, t.requires_grad, t.label = data, None, requires_grad, ""
+        t._ctx, t._device, t._scope = None, device, ()
+        return t
+
+    def _const(self, value, dtype):
+        return Tensor._wrap(self._device.backend.asarray(np.asarray(value, dtype), dtype),
+                            self._device)
+
+    # ---- attributes and conversions ----
+    shape = property(lambda self: tuple(self.data.shape), doc="Tuple of dimension sizes.")
+    ndim = property(lambda self: self.data.ndim, doc="Number of dimensions.")
+    dtype = property(lambda self: self.data.dtype, doc="numpy dtype of the elements.")
+    device = property(lambda self: self._device.name, doc="Name of the device ('cpu').")
+    _parents = property(lambda self: self._ctx.parents if self._ctx else (),
+                        doc="Input tensors of the op that made this one (for renderers).")
+    _op = property(lambda self: self._ctx.op if self._ctx else "",
+                   doc="Name of the op that made this tensor; '' for a leaf.")
+
+    @property
+    def is_leaf(self):
+        """True for tensors not produced by a recorded op (inputs, parameters)."""
+        return self._ctx is None
+
+    def numel(self):
+        """Number of elements."""
+        return int(self.data.size)
+
+    def numpy(self):
+        """The values as a numpy array (shared with the tensor on the CPU)."""
+        return self._device.backend.to_numpy(self.data)
+
+    def item(self):
+        """The single value as a Python number; error unless the tensor has one element."""
+        if self.numel() != 1:
+            raise ShapeError(f"item: only one-element tensors convert to a Python number, got "
+                             f"shape {self.shape}")
+        return self.numpy().item()
+
+    def tolist(self):
+        """The values as nested Python lists."""
+        return self.numpy().tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             "use .any() / .all() on .numpy(), or .item()")
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __repr__(self):
+        body = np.array2string(self.numpy(), separator=", ", prefix="Tensor(", precision=4,
+                               threshold=64, edgeitems=3)
+        extras = [f"dtype={self.dtype}"]
+        if self.device != "cpu":
+            extras.append(f"device={self.device!r}")
+        if self._ctx is not None:
+            extras.append(f"op={self._op}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.label:
+            extras.append(f"label={self.label!r}")
+        return f"Tensor({body}, {', '.join(extras)})"
+
+    def detach(self):
+        """A tensor sharing this one's data, cut off from the graph (no grad)."""
+        return Tensor._wrap(self.data, self._device)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place (floating tensors only) and return self."""
+        if requires_grad and self.dtype.kind != "f":
+            raise DTypeError(f"requires_grad_: only floating tensors can require grad, got "
+                             f"dtype {self.dtype}")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def astype(self, dtype):
+        """This tensor converted to ``dtype`` (differentiable between float dtypes)."""
+        dtype = check_dtype(dtype, "astype")
+        if dtype == self.dtype:
+            return self
+        if self.requires_grad and dtype.kind != "f":
+            return Tensor._wrap(self.data.astype(dtype), self._device)
+        return primitives.Cast.apply(self, dtype=dtype)
+
+    def float(self):
+        """This tensor as float32."""
+        return self.astype(np.float32)
+
+    def double(self):
+        """This tensor as float64."""
+        return self.astype(np.float64)
+
+    # ---- operands ----
+    def _operand(self, other, op):
+        """``other`` as a Tensor for a binary op with self, applying the dtype rules."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (list, tuple, np.ndarray)):
+            return Tensor(other, device=self._device)
+        if not isinstance(other, (numbers.Real, np.bool_)):
+            raise DTypeError(f"{op}: cannot combine a Tensor with {type(other).__name__} "
+                             f"{other!r}; expected a Tensor, a real number or an array")
+        # A Python scalar takes the tensor's dtype, so it never upcasts float32 to float64.
+        if self.dtype.kind == "f":
+            return self._const(other, self.dtype)
+        if isinstance(other, (float, np.floating)):
+            return self._const(other, np.float32)
+        if isinstance(other, (bool, np.bool_)):
+            return self._const(other, np.bool_)
+        # An int with a bool tensor counts as int64 (True + 2 is 3, not True).
+        return self._const(other, np.int64 if self.dtype.kind == "b" else self.dtype)
+
+    def _binary(self, other, op, reflected=False):
+        """Validated ``(a, b)`` tensors for an elementwise op, self first unless reflected."""
+        if isinstance(other, numbers.Complex) and not isinstance(other, numbers.Real):
+            raise DTypeError(f"{op}: complex numbers are not supported, got {other!r}")
+        other = self._operand(other, op)
+        a, b = _float_wins(*((other, self) if reflected else (self, other)))
+        if a.data.shape != b.data.shape:
+            broadcast_shape(op, a.shape, b.shape)
+        return a, b
+
+    # ---- arithmetic ----
+    def __add__(self, other):
+        return primitives.Add.apply(*self._binary(other, "add"))
+
+    def __radd__(self, other):
+        return primitives.Add.apply(*self._binary(other, "add", reflected=True))
+
+    def __sub__(self, other):
+        return primitives.Sub.apply(*self._binary(other, "sub"))
+
+    def __rsub__(self, other):
+        return primitives.Sub.apply(*self._binary(other, "sub", reflected=True))
+
+    def __mul__(self, other):
+        return primitives.Mul.apply(*self._binary(other, "mul"))
+
+    def __rmul__(self, other):
+        return primitives.Mul.apply(*self._binary(other, "mul", reflected=True))
+
+    def __truediv__(self, other):
+        return _true_divide(*self._binary(other, "div"))
+
+    def __rtruediv__(self, other):
+        return _true_divide(*self._binary(other, "div", reflected=True))
+
+    def __pow__(self, other):
+        return primitives.Pow.apply(*self._binary(other, "pow"))
+
+    def __rpow__(self, other):
+        return primitives.Pow.apply(*self._binary(other, "pow", reflected=True))
+
+    def __neg__(self):
+        return primitives.Neg.apply(self)
+
+    def __matmul__(self, other):
+        return self.matmul(other)
+
+    def __rmatmul__(self, other):
+        return self._operand(other, "matmul").matmul(self)
+
+    def matmul(self, other):
+        """Matrix product with numpy's rules (1-D, 2-D, batched with broadcast batch dims)."""
+        a, b = self, self._operand(other, "matmul")
+        if a.ndim == 0 or b.ndim == 0:
+            raise ShapeError(f"matmul: both operands need at least 1 dimension, got shapes "
+                             f"{a.shape} and {b.shape}; use * for scalars")
+        k_a = a.shape[-1]
+        k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if k_a != k_b:
+            raise ShapeError(f"matmul: cannot multiply shapes {a.shape} and {b.shape}: the last "
+                             f"dimension of the first ({k_a}) must equal the "
+                             f"{'first' if b.ndim == 1 else 'second-to-last'} dimension of the "
+                             f"second ({k_b})")
+        if a.ndim > 2 or b.ndim > 2:
+            broadcast_shape("matmul (batch dimensions)", a.shape[:-2], b.shape[:-2])
+        return primitives.Matmul.apply(*_float_wins(a, b))
+
+    def reciprocal(self):
+        """1 / x."""
+        self._require_float("reciprocal")
+        return primitives.Reciprocal.apply(self)
+
+    # ---- comparisons (not differentiable) ----
+    def _compare(self, other, name, op):
+        if not isinstance(other, (Tensor, numbers.Number, np.ndarray, list, tuple, np.generic)):
+            return NotImplemented
+        a, b = self._binary(other, op)
+        return Tensor._wrap(self._device.backend.compare(name, a.data, b.data), self._device)
+
+    def __lt__(self, other):
+        return self._compare(other, "less", "<")
+
+    def __le__(self, other):
+        return self._compare(other, "less_equal", "<=")
+
+    def __gt__(self, other):
+        return self._compare(other, "greater", ">")
+
+    def __ge__(self, other):
+        return self._compare(other, "greater_equal", ">=")
+
+    def __eq__(self, other):
+        return self._compare(other, "equal", "==")
+
+    def __ne__(self, other):
+        return self._compare(other, "not_equal", "!=")
+
+    __hash__ = object.__hash__
+
+    # ---- elementwise functions ----
+    def _require_float(self, op):
+        if self.dtype.kind != "f":
+            raise DTypeError(f"{op}: needs a floating tensor, got dtype {self.dtype}; convert "
+                             "with .float() or .double()")
+
+    def exp(self):
+        """e^x elementwise."""
+        self._require_float("exp")
+        return primitives.Exp.apply(self)
+
+    def log(self):
+        """Natural log elementwise (nan for negative inputs, -inf at 0, like numpy)."""
+        self._require_float("log")
+        return primitives.Log.apply(self)
+
+    def sqrt(self):
+        """Square root elementwise."""
+        self._require_float("sqrt")
+        return primitives.Sqrt.apply(self)
+
+    def abs(self):
+        """|x| elementwise; its gradient at 0 is 0."""
+        return primitives.Abs.apply(self)
+
+    def clip(self, lo=None, hi=None):
+        """Values limited to [lo, hi] (either may be None); gradient 1 inside, 0 outside."""
+        if lo is None and hi is None:
+            raise ArgumentError("clip: give at least one of lo and hi")
+        if lo is not None and hi is not None and lo > hi:
+            raise ArgumentError(f"clip: lo ({lo}) must not exceed hi ({hi})")
+        cast = self.dtype.type
+        return primitives.Clip.apply(self, lo=None if lo is None else cast(lo),
+                              hi=None if hi is None else cast(hi))
+
+    # ---- reductions ----
+    def sum(self, axis=None, keepdims=False):
+        """Sum over ``axis`` (None: all; an int or a tuple of ints)."""
+        return primitives.Sum.apply(self, axis=normalize_axis(axis, self.ndim, "sum"),
+                             keepdims=bool(keepdims))
+
+    def mean(self, axis=None, keepdims=False):
+        """Mean over ``axis`` (None: all)."""
+        self._require_float("mean")
+        axes = normalize_axis(axis, self.ndim, "mean")
+        count = self.numel() if axes is None else int(np.prod([self.shape[a] for a in axes]))
+        return self.sum(axes, keepdims) * (1.0 / count if count else float("nan"))
+
+    def max(self, axis=None, keepdims=False):
+        """Maximum over ``axis``; ties share the gradient evenly."""
+        axes = normalize_axis(axis, self.ndim, "max")
+        check_nonempty_reduction("max", self.shape, axes)
+        return primitives.Max.apply(self, axis=axes, keepdims=bool(keepdims))
+
+    def min(self, axis=None, keepdims=False):
+        """Minimum over ``axis``; ties share the gradient evenly."""
+        check_nonempty_reduction("min", self.shape, normalize_axis(axis, self.ndim, "min"))
+        return -((-self).max(axis, keepdims))
+
+    # ---- autodiff ----
+    def backward(self, grad=None):
+        """Backpropagate from this tensor, adding d self / d t to ``t.grad`` for every tensor
+        ``t`` in the graph that requires grad (intermediate ones included, so renderers can
+        show them). A one-element output seeds with 1; any other needs ``grad`` of its shape.
+        Gradients accumulate across calls; reset with ``t.grad = None`` or a module's
+        ``zero_grad()``.
+        """
+        if not self.requires_grad:
+            raise GradError("backward: this tensor does not require grad (none of its inputs "
+                            "had requires_grad=True, or it was computed under no_grad)")
+        backend = self._device.backend
+        if grad is None:
+            if self.numel() != 1:
+                raise GradError(f"backward: output has shape {self.shape}; backward() without "
+                                "grad needs a one-element output. Reduce it first (e.g. "
+                                f".sum()) or pass grad= with shape {self.shape}")
+            seed = backend.full(self.data.shape, 1, self.dtype)
+        else:
+            seed = grad.data if isinstance(grad, Tensor) else as_numpy_array(grad, self.dtype)
+            if tuple(seed.shape) != self.shape:
+                raise ShapeError(f"backward: grad has shape {tuple(seed.shape)} but the output "
+                                 f"has shape {self.shape}; they must match")
+            seed = backend.asarray(seed, self.dtype)
+        backpropagate(self, seed)
+
+    def _accumulate_grad(self, g, owned=False):
+        if self.grad is None:
+            # Leaves own a private copy: backward may hand the same array to several inputs,
+            # and optimizers or clip_grad_norm_ change leaf gradients in place. ``owned``: the
+            # engine knows nothing else references g (Function.fresh_grads), so no copy.
+            data = np.array(g) if self._ctx is None and not owned else g
+            self.grad = Tensor._wrap(data, self._device)
+        elif self._ctx is None:
+            self.grad.data += g
+        else:
+            self.grad.data = self.grad.data + g
+
+
+def _float_wins(a, b):
+    """``(a, b)``, the integer one converted when one is floating and the other is not.
+
+    The float dtype wins, as in PyTorch (numpy would pick float64 for int64 with float32).
+    """
+    if a.dtype != b.dtype and (a.dtype.kind == "f") != (b.dtype.kind == "f"):
+        target = a.dtype if a.dtype.kind == "f" else b.dtype
+        return a.astype(target), b.astype(target)
+    return a, b
+
+
+def _true_divide(a, b):
+    """a / b; integers divide into float32, as in PyTorch."""
+    if a.dtype.kind != "f" and b.dtype.kind != "f":
+        a, b = a.astype(np.float32), b.astype(np.float32)
+    return primitives.Div.apply(a, b)

@@ -1,0 +1,94 @@
+"""Argument checks shared by the Tensor ops: dtypes, shapes, axes and broadcasting.
+
+Each raises one of our errors with the op's name, so a mistake is reported before numpy or a
+compiled kernel produce something cryptic.
+"""
+
+import numpy as np
+
+from ..errors import AxisError, DTypeError, ShapeError
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_dtype(dtype, where):
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f" and dtype not in FLOAT_DTYPES:
+        raise DTypeError(f"{where}: dtype {dtype} is not supported; use float32 or float64")
+    if dtype.kind not in "fiub":
+        raise DTypeError(f"{where}: dtype {dtype} is not supported; tensors hold float32/float64 "
+                         "numbers, integers or booleans")
+    return dtype
+
+
+def as_numpy_array(data, dtype):
+    """A new numpy array from user data, with PyTorch's dtype rules (see ``Tensor``)."""
+    if isinstance(data, (np.ndarray, np.generic)):
+        array = np.array(data)
+    else:
+        if isinstance(data, (str, bytes)) or data is None:
+            raise DTypeError(f"Tensor: expected a number, nested lists of numbers or an array, "
+                             f"got {type(data).__name__} {data!r}")
+        try:
+            array = np.array(data)
+        except ValueError as exc:
+            raise ShapeError(f"Tensor: nested lists must be rectangular (same length at each "
+                             f"level); numpy said: {exc}") from None
+        # Python floats default to float32 and ints to int64, unless dtype= says otherwise
+        # (converting through float32 first would round float64 data).
+        if dtype is None and array.dtype.kind == "f":
+            array = array.astype(np.float32)
+        elif dtype is None and array.dtype.kind in "iu":
+            array = array.astype(np.int64)
+    if array.dtype.kind == "O":
+        raise DTypeError("Tensor: data must be numbers; got objects (ragged lists or "
+                         "non-numeric items)")
+    if array.dtype.kind == "c":
+        raise DTypeError("Tensor: complex numbers are not supported")
+    if array.dtype.kind in "USV":
+        raise DTypeError(f"Tensor: data must be numbers, got {array.dtype} (strings or bytes)")
+    if dtype is not None:
+        return array.astype(check_dtype(dtype, "Tensor"))
+    check_dtype(array.dtype, "Tensor")
+    return array
+
+
+def shape_arg(shape, where):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise ShapeError(f"{where}: shape entries must be ints, got {shape!r}")
+    return tuple(int(n) for n in shape)
+
+
+def normalize_axis(axis, ndim, where):
+    """``axis`` (None, int or tuple) as a sorted tuple of non-negative ints, or None."""
+    if axis is None:
+        return None
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for a in axes:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            raise AxisError(f"{where}: axis must be an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= a < ndim:
+            raise AxisError(f"{where}: axis {a} is out of range for a tensor with {ndim} "
+                            f"dimension{'s' if ndim != 1 else ''} (valid: {-ndim}..{ndim - 1})")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise AxisError(f"{where}: repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+def broadcast_shape(op, *shapes):
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(f"{op}: shapes {', '.join(map(str, shapes))} cannot be broadcast "
+                         "together (trailing dimensions must be equal or 1)") from None
+
+
+def check_nonempty_reduction(op, shape, axes):
+    sizes = shape if axes is None else [shape[a] for a in axes]
+    if any(n == 0 for n in sizes):
+        raise ShapeError(f"{op}: cannot reduce over an empty axis of a tensor of shape {shape}")
