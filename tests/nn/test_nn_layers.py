@@ -110,8 +110,8 @@ def test_layer_runs_as_one_fused_linear_act_op(activation):
     layer = nn.Layer(4, 3, activation=activation)
     x = Tensor.randn(2, 4)
     out = layer(x)
-    assert out._op == "linear_act"
-    assert out._parents == (x, layer.weight, layer.bias)
+    assert out.op == "linear_act"
+    assert out.inputs == (x, layer.weight, layer.bias)
 
 
 def test_prelu_layer_is_the_fused_linear_part_then_a_learnable_slope():
@@ -119,7 +119,7 @@ def test_prelu_layer_is_the_fused_linear_part_then_a_learnable_slope():
     out = layer(Tensor.randn(2, 4))
     assert layer.prelu_weight.requires_grad and layer.prelu_weight.item() == 0.25
     assert [n for n, _ in layer.named_parameters()] == ["weight", "bias", "prelu_weight"]
-    assert any(p._op == "linear_act" for p in out._parents)
+    assert any(p.op == "linear_act" for p in out.inputs)
 
 
 def test_layer_exposes_what_a_compiler_needs():

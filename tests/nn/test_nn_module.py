@@ -90,12 +90,12 @@ def test_parameter_is_a_float_tensor_that_requires_grad():
 def test_forward_records_the_module_scope_on_every_tensor_it_makes():
     model = TwoLayers()
     out = model(Tensor.randn(5, 3))
-    assert out._scope == (model,)
-    hidden = out._parents[0]  # second(...) output
-    assert hidden._scope == (model, model.second)
-    first_out = hidden._parents[0]._parents[0]
-    assert first_out._scope == (model, model.first)
-    assert Tensor.randn(2)._scope == ()
+    assert out.scope == (model,)
+    hidden = out.inputs[0]  # second(...) output
+    assert hidden.scope == (model, model.second)
+    first_out = hidden.inputs[0].inputs[0]
+    assert first_out.scope == (model, model.first)
+    assert Tensor.randn(2).scope == ()
 
 
 def test_forward_hook_sees_inputs_and_output_and_can_be_removed():

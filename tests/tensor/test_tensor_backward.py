@@ -58,7 +58,7 @@ def test_intermediate_tensors_get_their_gradients(cpu_backend):
     np.testing.assert_array_equal(h.grad.numpy(), [6.0, -12.0])
     np.testing.assert_array_equal(x.grad.numpy(), [18.0, -36.0])
     assert out.grad.item() == 1.0
-    assert h._parents[0] is x and h._op == "mul" and x._op == "" and x._parents == ()
+    assert h.inputs[0] is x and h.op == "mul" and x.op == "" and x.inputs == ()
 
 
 def test_gradients_accumulate_across_backward_calls(cpu_backend):
@@ -110,7 +110,7 @@ def test_detach_and_constants_stop_the_gradient(cpu_backend):
     (x * x.detach()).sum().backward()
     assert x.grad.item() == 2.0
     y = Tensor([3.0]) * Tensor([4.0])
-    assert not y.requires_grad and y._ctx is None
+    assert not y.requires_grad and y.grad_fn is None
 
 
 def test_cast_between_float_dtypes_is_differentiable(cpu_backend):
@@ -129,7 +129,7 @@ def test_no_grad_as_context_manager_records_nothing(cpu_backend):
         with tg.enable_grad():
             z = x * 3
     assert tg.is_grad_enabled()
-    assert not y.requires_grad and y._ctx is None
+    assert not y.requires_grad and y.grad_fn is None
     assert z.requires_grad and z._ctx is not None
 
 

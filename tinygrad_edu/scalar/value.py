@@ -35,8 +35,10 @@ class Value:
     """A scalar that remembers how it was computed.
 
     Attributes: ``data`` (float), ``grad`` (float, d root / d self after ``root.backward()``),
-    ``label`` (optional name for graph drawings), ``_prev`` (the input Values), ``_op`` (the op
-    name, ``""`` for a leaf) and ``_local_grads`` (d self / d each input, in ``_prev`` order).
+    ``label`` (optional name for graph drawings). The graph, read-only (the public graph
+    protocol that drawings use, see ``tinygrad_edu.graph``): ``op`` (the op name, ``""`` for a
+    leaf), ``inputs`` (the input Values) and ``local_grads`` (d self / d each input, in
+    ``inputs`` order).
 
     Comparisons (``<``, ``<=``, ``>``, ``>=``) compare ``data`` so Values sort; they are not
     differentiable. ``==`` is identity, so Values can be dict keys and set members.
@@ -58,6 +60,11 @@ class Value:
         self._local_grads = ()
         self._op = ""
         self._seq = next(_creation_counter)
+
+    op = property(lambda self: self._op, doc="Name of the op that made this Value; '' for a leaf.")
+    inputs = property(lambda self: self._prev, doc="The Values this one was computed from.")
+    local_grads = property(lambda self: self._local_grads,
+                           doc="d self / d input for each of ``inputs``, in the same order.")
 
     # ---- arithmetic: value and local derivatives side by side ----
     def __add__(self, other):

@@ -24,6 +24,18 @@ class Function:
     """
 
     op = ""
+    # The public graph protocol: ``op``, ``inputs`` and ``details()``; nothing else of a node
+    # is read outside the engine.
+    inputs = property(lambda self: self.parents,
+                      doc="The input tensors of this op, in order (recorded when the output "
+                          "requires grad).")
+
+    def details(self):
+        """What this op chooses to show in drawings and diagnostics: a dict of names to
+        strings, numbers or Tensors (e.g. an activation's name and its pre-activation). Ops
+        add entries by overriding this; the base op shows nothing."""
+        return {}
+
     # True when backward returns arrays it has just allocated and keeps no reference to: the
     # engine may then make them a leaf's ``.grad`` without the defensive copy.
     fresh_grads = False

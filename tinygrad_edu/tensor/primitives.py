@@ -358,17 +358,20 @@ class Activation(Function):
     def backward(self, g):
         return (self.backend.activation_backward(self.code, self.a, self.out, g, self.slope),)
 
+    def details(self):
+        return {"activation": self.op, "preactivation": _shown(self, self.a)}
+
 
 class LinearAct(Function):
     """out = f(x @ w + b), the fused layer;  one backend call each way.
 
-    After forward, ``preactivation`` holds ``z = x @ w + b`` (diagnostics read it).
+    ``details()`` shows the activation's name and the pre-activation ``z = x @ w + b``.
     """
     op = "linear_act"
     fresh_grads = True
 
     def forward(self, x, w, b=None, code=0, slope=0.0, name="identity"):
-        self.name, self.code, self.slope = name, code, slope
+        self.activation, self.code, self.slope = name, code, slope
         self.x, self.w, self.has_bias = x, w, b is not None
         self.out, self.preactivation = self.backend.linear_act_forward(x, w, b, code, slope)
         return self.out
@@ -378,3 +381,11 @@ class LinearAct(Function):
             self.x, self.w, self.preactivation, self.out, g, self.code, self.slope,
             self.has_bias and self.needs_input_grad[2], needs_x=self.needs_input_grad[0])
         return (dx, dw, db) if self.has_bias else (dx, dw)
+
+    def details(self):
+        return {"activation": self.activation, "preactivation": _shown(self, self.preactivation)}
+
+
+def _shown(node, array):
+    """``array``, saved by ``node``'s forward, as a Tensor outside the graph (for drawings)."""
+    return node.parents[0]._op_result(array, node.parents[0]._device, False)

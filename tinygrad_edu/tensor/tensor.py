@@ -82,10 +82,18 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
     ndim = property(lambda self: self.data.ndim, doc="Number of dimensions.")
     dtype = property(lambda self: self.data.dtype, doc="numpy dtype of the elements.")
     device = property(lambda self: self._device.name, doc="Name of the device ('cpu').")
-    _parents = property(lambda self: self._ctx.parents if self._ctx else (),
-                        doc="Input tensors of the op that made this one (for renderers).")
-    _op = property(lambda self: self._ctx.op if self._ctx else "",
-                   doc="Name of the op that made this tensor; '' for a leaf.")
+
+    # ---- the public graph protocol (see tinygrad_edu.graph): what drawings and tools read ----
+    grad_fn = property(lambda self: self._ctx,
+                       doc="The op node (a ``Function``) that made this tensor, or None for a "
+                           "leaf or a result computed without recording (``no_grad``).")
+    op = property(lambda self: self._ctx.op if self._ctx else "",
+                  doc="Name of the op that made this tensor; '' when ``grad_fn`` is None.")
+    inputs = property(lambda self: self._ctx.inputs if self._ctx else (),
+                      doc="The tensors the op that made this one read, in order; () for a leaf.")
+    scope = property(lambda self: self._scope,
+                     doc="The nn modules whose forward was running when this tensor was made, "
+                         "outermost first (() outside any module).")
 
     @property
     def is_leaf(self):
