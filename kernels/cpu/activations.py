@@ -1,9 +1,9 @@
-"""Activation kernels compiled from ``tinygrad_edu.scalar_math``, the one place their math lives.
+"""Activation kernels compiled from ``tinygrad_edu.activations``, the activation registry.
 
-``activate`` and ``derivative`` below are ``scalar_math``'s own Python functions compiled with
-``njit``; the loops apply them to every element of an array in one pass. scalar_math's helper
-``sigmoid`` is a plain Python function, which compiled code cannot call, so it is registered
-with Numba as an overload whose implementation is that same function.
+``activate`` and ``derivative`` below are the registry's own scalar Python functions compiled
+with ``njit``; the loops apply them to every element of an array in one pass. The registry's
+helper ``sigmoid`` is a plain Python function, which compiled code cannot call, so it is
+registered with Numba as an overload whose implementation is that same function.
 """
 
 import numpy as np
@@ -21,7 +21,7 @@ def _sigmoid_overload(x):
     return sm.sigmoid
 
 
-_CODES = tuple(sorted(sm.ACTIVATION_CODES.values()))
+_CODES = sm.CODES
 activate = njit(cache=True, nogil=True)(sm.activate)
 derivative = njit(cache=True, nogil=True)(sm.derivative)
 

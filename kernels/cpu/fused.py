@@ -20,7 +20,7 @@ from .matmul import SKINNY_MAX, gemm
 
 __all__ = ["linear_act_forward", "linear_act_backward"]
 
-_CODES = tuple(sorted(sm.ACTIVATION_CODES.values()))
+_CODES = sm.CODES
 
 
 @njit(cache=True, nogil=True)

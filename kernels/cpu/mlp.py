@@ -1,5 +1,8 @@
 """A whole trained MLP in one compiled call: the fused inference path.
 
+It runs a network as ``kernels.network`` describes it (a sequence of ``DenseLayer``, from the
+model's ``describe()``), so it reads no attributes of nn's layers.
+
 The graph path runs a network layer by layer, and each layer costs a few microseconds of Python
 (Tensor wrapping, validation, dispatch) on top of its arithmetic. For one example at a time
 (the textbook's ranking model answering within a latency budget) that overhead is most of the
@@ -26,7 +29,8 @@ import numpy as np
 from numba import njit
 
 from ... import activations as sm
-from ...errors import ArgumentError, DTypeError, ShapeError
+from ...errors import ArgumentTypeError, DTypeError, ShapeError
+from ..network import check_network
 from .activations import activate, bias_activation
 from .intrinsics import runtime_int, stack_tile, tile_width
 
@@ -119,28 +123,31 @@ def mlp_forward(x, params, meta, scratch, out):
 
 
 class CompiledMLP:
-    """A snapshot of an ``nn.MLP``'s weights that runs inference in one Numba call.
+    """A snapshot of a dense network's weights that runs inference in one Numba call.
 
-    ``CompiledMLP(mlp)`` (or ``mlp.compile()``) copies the weights; later training does not
-    change the snapshot until ``refresh()`` is called. Calling it with ``x`` of shape
-    ``(nin,)`` or ``(batch, nin)`` (a numpy array, a Tensor or nested lists) returns a numpy
-    array of shape ``(nout,)`` or ``(batch, nout)`` equal to ``mlp(x)`` up to rounding.
-    PReLU layers are run with their learned slope at snapshot time (PReLU is leaky ReLU with
-    that slope). No graph is recorded: this path is for inference only.
+    ``CompiledMLP(model)`` (or ``mlp.compile()``) takes any ``model`` with a ``describe()``
+    method that returns a sequence of ``kernels.network.DenseLayer`` (``nn.MLP`` has one;
+    PReLU layers are described as leaky ReLU with their learned slope) and copies the weights.
+    Later training does not change the snapshot until ``refresh()`` calls ``describe()`` again.
+    Calling it with ``x`` of shape ``(nin,)`` or ``(batch, nin)`` (a numpy array, a Tensor or
+    nested lists) returns a numpy array of shape ``(nout,)`` or ``(batch, nout)`` equal to
+    ``model(x)`` up to rounding. No graph is recorded: this path is for inference only.
+
+    Attributes: ``sizes`` (the input size, then every layer's output size), ``codes`` (the
+    layers' activation codes), ``dtype``, ``nin``, ``nout``.
+    Raises ArgumentTypeError for a model without ``describe()``, and the errors of
+    ``kernels.network.check_network`` for a description that does not fit together.
     """
 
-    def __init__(self, mlp):
-        self._mlp = mlp
-        layers = list(mlp.layers)
-        if not layers:
-            raise ArgumentError("CompiledMLP: the MLP has no layers")
+    def __init__(self, model):
+        self._model = model
+        layers = _describe(model, "CompiledMLP")
         self.dtype = layers[0].weight.dtype
-        self.sizes = np.array([layers[0].weight.shape[0]] + [lay.weight.shape[1]
-                                                            for lay in layers], np.int64)
-        self.codes = np.array([_code(lay) for lay in layers], np.int64)
+        self.sizes = np.array([layers[0].nin] + [layer.nout for layer in layers], np.int64)
+        self.codes = np.array([layer.code for layer in layers], np.int64)
         self._meta = np.concatenate([[len(layers)], self.sizes, self.codes]).astype(np.int64)
         self._scratch = np.empty((2, 0, 0), self.dtype)
-        self.refresh()
+        self._load(layers)
 
     @property
     def nin(self):
@@ -151,21 +158,33 @@ class CompiledMLP:
         return int(self.sizes[-1])
 
     def refresh(self):
-        """Copy the MLP's current weights, biases and PReLU slopes into the snapshot."""
-        chunks, slopes = [], []
-        for i, layer in enumerate(self._mlp.layers):
-            w = layer.weight.numpy()
-            if w.dtype != self.dtype or w.shape != (self.sizes[i], self.sizes[i + 1]):
-                raise ShapeError(f"CompiledMLP.refresh: layer {i} now has weight {w.shape} "
-                                 f"{w.dtype}; compile the model again after changing its shape")
-            bias = layer.bias.numpy() if layer.bias is not None else np.zeros(w.shape[1],
-                                                                              self.dtype)
-            chunks += [w.reshape(-1), bias]
-            slope = (layer.prelu_weight.item() if layer.activation == "prelu"
-                     else layer.negative_slope)
-            slopes.append(slope)
-        self.params = np.concatenate(chunks + [np.array(slopes)]).astype(self.dtype)
+        """Copy the model's current weights, biases and slopes (a new ``describe()``) into the
+        snapshot; returns the snapshot.
+
+        Raises ShapeError when the layer sizes, activations or dtype have changed since the
+        snapshot was compiled: compile the model again then.
+        """
+        layers = _describe(self._model, "CompiledMLP.refresh")
+        sizes = [layers[0].nin] + [layer.nout for layer in layers]
+        codes = [layer.code for layer in layers]
+        dtype = layers[0].weight.dtype
+        if sizes != self.sizes.tolist() or codes != self.codes.tolist() or dtype != self.dtype:
+            raise ShapeError(f"CompiledMLP.refresh: the network is now "
+                             f"{_layout(sizes, codes, dtype)}, it was compiled as "
+                             f"{_layout(self.sizes, self.codes, self.dtype)}; compile the model "
+                             "again after changing its layers")
+        self._load(layers)
         return self
+
+    def _load(self, layers):
+        # One buffer: per layer its row-major weight then its bias (zeros without one), then
+        # every layer's slope, the layout mlp_forward reads.
+        chunks = []
+        for layer in layers:
+            bias = layer.bias if layer.bias is not None else np.zeros(layer.nout, self.dtype)
+            chunks += [layer.weight.reshape(-1), bias]
+        slopes = np.array([layer.slope for layer in layers])
+        self.params = np.concatenate(chunks + [slopes]).astype(self.dtype)
 
     def __call__(self, x):
         if not (type(x) is np.ndarray and x.dtype == self.dtype and x.flags.c_contiguous):
@@ -190,11 +209,23 @@ class CompiledMLP:
         return f"CompiledMLP({'→'.join(map(str, self.sizes))}, dtype={self.dtype})"
 
 
-def _code(layer):
-    name = layer.activation
-    if name == "prelu":
-        return sm.LEAKY_RELU
-    return sm.activation_code("identity" if name is None else name)
+def _describe(model, where):
+    """``model.describe()``, checked to be a network the kernels can run."""
+    describe = getattr(model, "describe", None)
+    if not callable(describe):
+        raise ArgumentTypeError(f"{where}: expected a model with a describe() method returning "
+                                f"kernels.network.DenseLayer objects (an nn.MLP has one), got "
+                                f"{type(model).__name__}")
+    return check_network(describe(), where)
+
+
+_NAMES = {code: name for name, code in sm.ACTIVATION_CODES.items()}
+
+
+def _layout(sizes, codes, dtype):
+    """The sizes and each layer's activation, for messages: ``5→8 relu→1 identity, float32``."""
+    outputs = [f"{n} {_NAMES[int(c)]}" for n, c in zip(list(sizes)[1:], codes)]
+    return "→".join([str(sizes[0])] + outputs) + f", {dtype}"
 
 
 def _as_input(x, dtype, nin):

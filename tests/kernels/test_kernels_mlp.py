@@ -6,8 +6,13 @@ import pytest
 pytest.importorskip("numba")
 
 from tinygrad_edu import Tensor, manual_seed, nn, no_grad  # noqa: E402
-from tinygrad_edu.errors import DTypeError, ShapeError  # noqa: E402
+from tinygrad_edu import activations as sm  # noqa: E402
+from tinygrad_edu.errors import (ArgumentError, ArgumentTypeError, DTypeError,  # noqa: E402
+                                 ShapeError)
 from tinygrad_edu.kernels.cpu.mlp import ROWS, CompiledMLP  # noqa: E402
+from tinygrad_edu.kernels.network import DenseLayer  # noqa: E402
+
+import activation_reference as ref  # noqa: E402
 
 
 def _graph(model, x):
@@ -55,7 +60,7 @@ def test_every_activation_and_odd_widths(activation, dtype):
         model = model.double()
     if activation == "prelu":
         for layer in model.layers[:-1]:
-            layer.prelu_weight.data[...] = -0.3   # a learned slope, not the 0.25 start
+            layer.prelu_weight.copy_(-0.3)   # a learned slope, not the 0.25 start
     x = np.random.default_rng(3).standard_normal((7, 5)).astype(dtype)
     _assert_same(CompiledMLP(model), model, x)
 
@@ -66,7 +71,7 @@ def test_the_snapshot_changes_only_on_refresh():
     compiled = CompiledMLP(model)
     x = np.ones((2, 4), np.float32)
     before = compiled(x)
-    model.layers[1].bias.data += 1.0
+    model.layers[1].bias.copy_(model.layers[1].bias.numpy() + 1.0)
     np.testing.assert_array_equal(compiled(x), before)
     compiled.refresh()
     _assert_same(compiled, model, x)
@@ -91,3 +96,123 @@ def test_bad_input_is_a_clear_error():
         compiled(np.ones(4, np.float32))
     with pytest.raises(DTypeError, match="numbers"):
         compiled(np.array(["a", "b", "c"]))
+
+
+class _Described:
+    """A network that is not an nn.MLP: numpy arrays and a ``describe()`` method."""
+
+    def __init__(self, layers):
+        self.layers = layers   # (weight, bias or None, activation name, slope) per layer
+
+    def describe(self):
+        return [DenseLayer(w, b, sm.activation_code(name), slope)
+                for w, b, name, slope in self.layers]
+
+
+_NUMPY_ACTIVATIONS = {"tanh": lambda z, a: np.tanh(z), "leaky_relu": ref.leaky_relu,
+                      "sigmoid": lambda z, a: ref.sigmoid(z), "identity": lambda z, a: z}
+
+
+def _numpy_forward(layers, x):
+    for w, b, name, slope in layers:
+        z = x.astype(np.float64) @ w + (0 if b is None else b)
+        x = _NUMPY_ACTIVATIONS[name](z, slope)
+    return x
+
+
+def _hand_written(dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    sizes, names = [5, 70, 9, 3], ["tanh", "leaky_relu", "identity"]
+    layers = []
+    for i, (nin, nout, name) in enumerate(zip(sizes[:-1], sizes[1:], names)):
+        w = (rng.standard_normal((nin, nout)) / np.sqrt(nin)).astype(dtype)
+        b = None if i == 1 else rng.standard_normal(nout).astype(dtype)
+        layers.append((w, b, name, 0.3))
+    return _Described(layers)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_a_hand_written_description_runs_like_numpy(dtype):
+    model = _hand_written(dtype)
+    compiled = CompiledMLP(model)
+    assert (compiled.nin, compiled.nout, compiled.dtype) == (5, 3, dtype)
+    assert compiled.sizes.tolist() == [5, 70, 9, 3]
+    assert compiled.codes.tolist() == [sm.TANH, sm.LEAKY_RELU, sm.IDENTITY]
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    x = np.random.default_rng(1).standard_normal((ROWS + 2, 5)).astype(dtype)
+    np.testing.assert_allclose(compiled(x), _numpy_forward(model.layers, x), rtol=tol, atol=tol)
+    np.testing.assert_allclose(compiled(x[0]), _numpy_forward(model.layers, x[:1])[0],
+                               rtol=tol, atol=tol)
+
+
+def test_refresh_reads_the_description_again():
+    model = _hand_written(np.float64)
+    compiled = CompiledMLP(model)
+    x = np.random.default_rng(2).standard_normal((3, 5))
+    before = compiled(x)
+    for w, b, _, _ in model.layers:
+        w *= -0.5
+        if b is not None:
+            b += 1.0
+    np.testing.assert_array_equal(compiled(x), before)
+    assert compiled.refresh() is compiled
+    np.testing.assert_allclose(compiled(x), _numpy_forward(model.layers, x), rtol=1e-12,
+                               atol=1e-12)
+
+
+def test_refresh_after_a_change_of_layout_asks_to_compile_again():
+    model = _hand_written(np.float64)
+    compiled = CompiledMLP(model)
+    model.layers[-1] = (model.layers[-1][0], None, "sigmoid", 0.0)
+    with pytest.raises(ShapeError, match="now 5→70 tanh→9 leaky_relu→3 sigmoid, float64, it "
+                                         "was compiled as 5→70 tanh→9 leaky_relu→3 identity"):
+        compiled.refresh()
+
+
+def test_describe_of_an_mlp_with_prelu_is_leaky_relu_with_the_learned_slopes():
+    manual_seed(6)
+    model = nn.MLP(4, [6, 5], 2, activation="prelu")
+    model.layers[0].prelu_weight.copy_(-0.3)
+    model.layers[1].prelu_weight.copy_(0.7)
+    model.layers[1].bias = None
+    layers = model.describe()
+    assert isinstance(layers, tuple) and len(layers) == 3
+    assert [layer.code for layer in layers] == [sm.LEAKY_RELU, sm.LEAKY_RELU, sm.IDENTITY]
+    assert [layer.slope for layer in layers] == pytest.approx([-0.3, 0.7, 0.01])
+    assert layers[1].bias is None
+    for layer, ours in zip(model.layers, layers):
+        np.testing.assert_array_equal(ours.weight, layer.weight.numpy())
+        assert ours.weight.dtype == np.float32
+        assert not np.shares_memory(ours.weight, layer.weight.numpy())   # a snapshot
+    x = np.random.default_rng(4).standard_normal((5, 4)).astype(np.float32)
+    _assert_same(model.compile(), model, x)
+
+
+def test_a_model_without_describe_or_with_a_broken_description_is_a_clear_error():
+    with pytest.raises(ArgumentTypeError, match=r"CompiledMLP: expected a model with a "
+                                                r"describe\(\) method.*got list"):
+        CompiledMLP([])
+    with pytest.raises(ArgumentError, match="CompiledMLP: the network has no layers"):
+        CompiledMLP(_Described([]))
+    w = np.ones((3, 4))
+    with pytest.raises(ShapeError, match="layer 1 takes 3 inputs but layer 0 gives 4"):
+        CompiledMLP(_Described([(w, None, "relu", 0.0), (w, None, "relu", 0.0)]))
+    with pytest.raises(DTypeError, match="layer 1 is float32 but layer 0 is float64"):
+        CompiledMLP(_Described([(w, None, "relu", 0.0),
+                                (np.ones((4, 2), np.float32), None, "relu", 0.0)]))
+
+
+def test_a_dense_layer_checks_its_fields():
+    w = np.ones((3, 4), np.float32)
+    with pytest.raises(ArgumentTypeError, match="weight must be a numpy array, got list"):
+        DenseLayer(w.tolist())
+    with pytest.raises(DTypeError, match="weight has dtype float16"):
+        DenseLayer(w.astype(np.float16))
+    with pytest.raises(ShapeError, match=r"bias has shape \(3,\) and dtype float32, expected "
+                                         r"\(4,\) float32"):
+        DenseLayer(w, np.ones(3, np.float32))
+    with pytest.raises(ArgumentError, match=r"got 42; expected one of 0 \(identity\), "
+                                            r"1 \(relu\)"):
+        DenseLayer(w, None, 42)
+    layer = DenseLayer(w, None, np.int64(sm.RELU), np.float32(0.5))
+    assert (layer.nin, layer.nout, type(layer.code), type(layer.slope)) == (3, 4, int, float)

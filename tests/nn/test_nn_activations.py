@@ -6,6 +6,7 @@ import pytest
 
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor, Value, gradcheck, nn
+from tinygrad_edu.activations import activation_spec
 from tinygrad_edu.errors import ShapeError
 
 import activation_reference as ref
@@ -55,6 +56,13 @@ def test_swish_is_silu_and_names_resolve_in_one_place():
     assert nn.canonical_activation(None) is None
     assert [nn.canonical_activation(n) for n in nn.ACTIVATION_NAMES] == [
         "relu", "leaky_relu", "prelu", "sigmoid", "tanh", "gelu", "silu", "silu", None]
+
+
+def test_every_activation_module_is_named_in_the_registry():
+    modules = [nn.Identity, nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.Sigmoid, nn.Tanh, nn.GELU, nn.SiLU]
+    for cls in modules:
+        assert cls.activation in nn.ACTIVATION_NAMES, cls.__name__
+        assert activation_spec(cls.activation).in_nn or cls.activation is None
 
 
 def test_activate_works_on_tensors_and_values_alike():

@@ -2,9 +2,11 @@
 
 Every module that takes ``activation=`` accepts the names in ``ACTIVATION_NAMES`` and passes
 them through ``canonical_activation``; ``"swish"`` is another name for ``"silu"`` and ``None``
-means no activation (identity).
+means no activation (identity). The names and their properties come from the activation
+registry, ``tinygrad_edu.activations.ACTIVATIONS``.
 """
 
+from ..activations import ACTIVATIONS
 from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
 from .module import Module, Parameter
@@ -13,17 +15,20 @@ __all__ = ["ACTIVATION_NAMES", "RELU_FAMILY", "SATURATING", "canonical_activatio
            "Activation", "Identity", "ReLU", "LeakyReLU", "PReLU", "Sigmoid", "Tanh", "GELU",
            "SiLU", "Swish"]
 
-ACTIVATION_NAMES = ("relu", "leaky_relu", "prelu", "sigmoid", "tanh", "gelu", "silu", "swish",
-                    None)
-_ALIASES = {"swish": "silu"}
+_NN_SPECS = tuple(spec for spec in ACTIVATIONS.values() if spec.in_nn)
+# The canonical names, then the aliases, then None (no activation).
+ACTIVATION_NAMES = (tuple(spec.name for spec in _NN_SPECS)
+                    + tuple(alias for spec in _NN_SPECS for alias in spec.aliases) + (None,))
+_ALIASES = {alias: spec.name for spec in _NN_SPECS for alias in spec.aliases}
 # Units of these output exactly 0 (or slope * z) for negative z: they can die.
-RELU_FAMILY = ("relu", "leaky_relu", "prelu")
+RELU_FAMILY = tuple(spec.name for spec in _NN_SPECS if spec.can_die)
 # These flatten out at both ends: units can saturate and pass almost no gradient.
-SATURATING = ("sigmoid", "tanh")
+SATURATING = tuple(spec.name for spec in _NN_SPECS if spec.saturates)
 
 
 def canonical_activation(name):
-    """``name`` checked against ``ACTIVATION_NAMES``, with ``"swish"`` mapped to ``"silu"``.
+    """``name`` checked against ``ACTIVATION_NAMES``, with an alias (``"swish"``) mapped to its
+    canonical name (``"silu"``).
 
     Raises ValueError listing the valid names for anything else.
     """

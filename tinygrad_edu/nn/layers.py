@@ -9,7 +9,9 @@ Biases start at zero; weights follow ``init`` (see ``tinygrad_edu.init.init_weig
 import numbers
 
 from . import init as _init
+from ..activations import activation_spec
 from ..errors import ArgumentError, DTypeError, ShapeError
+from ..kernels.network import DenseLayer
 from ..tensor.combine import linear_act
 from ..tensor import Tensor
 from .activations import activate, canonical_activation
@@ -35,7 +37,7 @@ def _input(module, x, nin):
     """``x`` as a Tensor of the module's dtype, checked to be ``(nin,)`` or ``(batch, nin)``."""
     dtype = module.weight.dtype
     if not isinstance(x, Tensor):
-        x = Tensor(x, dtype=dtype)
+        x = Tensor(x, dtype=dtype, device=module.weight.device)
     if x.ndim not in (1, 2) or x.shape[-1] != nin:
         raise ShapeError(f"{type(module).__name__}({module.extra_repr()}): input has shape "
                          f"{x.shape}, expected ({nin},) or (batch, {nin})")
@@ -173,11 +175,25 @@ class MLP(Module):
             x = layer(x)
         return x
 
+    def describe(self):
+        """The network as the fused inference path runs it: a tuple of
+        ``kernels.network.DenseLayer``, one per layer, with host copies of the weight and bias,
+        the activation's code in the registry and its slope (PReLU is leaky ReLU with the
+        learned slope). Later training does not change it.
+        """
+        layers = []
+        for layer in self.layers:
+            spec = activation_spec(layer.activation)
+            slope = layer.prelu_weight.item() if spec.learnable_slope else layer.negative_slope
+            bias = None if layer.bias is None else layer.bias.numpy().copy()
+            layers.append(DenseLayer(layer.weight.numpy().copy(), bias, spec.code, slope))
+        return tuple(layers)
+
     def compile(self):
         """The fused inference path: a ``CompiledMLP`` running every layer in one Numba call.
 
-        It holds a snapshot of the weights (call its ``refresh()`` after more training) and
-        returns numpy arrays; no graph is recorded. Needs Numba.
+        It holds a snapshot of the weights from ``describe()`` (call its ``refresh()`` after
+        more training) and returns numpy arrays; no graph is recorded. Needs Numba.
         """
         from ..kernels.cpu.mlp import CompiledMLP
 
