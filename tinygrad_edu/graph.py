@@ -1,8 +1,42 @@
-"""The one graph walk: topological order by an iterative depth-first search.
+"""The public graph protocol, and the one graph walk over it.
 
-Backward (for Values and Tensors) and the graph renderer all need "every node reachable from
-the root, each after all of its inputs". It is written once here, without recursion, so graphs
-of any depth work (a recursive walk dies near Python's recursion limit of ~1,000 nodes).
+Both engines record the computation behind every result. The attributes below are the
+documented way to read that graph: the drawings (``tinygrad_edu.viz``), the training
+diagnostics and any third-party tool use them and nothing else, so the engine may rename its
+internals (every name starting with ``_``) without breaking them.
+
+``Tensor``:
+    ``grad_fn``: the op node that made the tensor (a ``Function``), or None for a leaf
+    (input, parameter) or a result computed under ``no_grad``.
+    ``op``: the op's name (``"matmul"``, ``"relu"``, ``"linear_act"``); ``""`` when
+    ``grad_fn`` is None.
+    ``inputs``: the tensors the op read, in order; ``()`` for a leaf.
+    ``scope``: the nn modules whose forward was running when the tensor was made,
+    outermost first; ``()`` outside any module.
+    The rest is the ordinary API: ``label``, ``shape``, ``dtype``, ``ndim``, ``numel()``,
+    ``requires_grad``, ``is_leaf``, ``grad`` (a Tensor or None) and ``numpy()``, the only
+    way to the numbers (a host copy, or a view on the CPU).
+
+The op node, ``tensor.grad_fn``:
+    ``op`` and ``inputs`` as above, and ``details()``: a dict of what the op chooses to show.
+    The activations and the fused layer ``linear_act`` give ``{"activation": name,
+    "preactivation": Tensor}`` (the fused layer's name may be ``"identity"``); most ops give
+    ``{}``.
+
+``Value`` (the scalar engine):
+    ``op`` (``""`` for a leaf), ``inputs`` (the input Values), ``local_grads`` (d self / d
+    each input, in ``inputs`` order), ``data``, ``grad`` and ``label``.
+
+For example, the ops behind a loss and the activation of each fused layer::
+
+    for t in topological_order(loss, lambda t: t.inputs):
+        if t.op == "linear_act":
+            print(t.shape, t.grad_fn.details()["activation"])
+
+``topological_order`` is written once, without recursion, because backward (for Values and
+Tensors) and the drawings all need "every node reachable from the root, each after all of its
+inputs", for graphs of any depth (a recursive walk dies near Python's recursion limit of
+~1,000 nodes).
 """
 
 __all__ = ["topological_order"]

@@ -1,6 +1,6 @@
 """Which nn module made each tensor: cluster paths, module and parameter names.
 
-Every tensor an op creates records ``_scope``, the tuple of modules whose forward was running
+Every tensor an op creates has a ``scope``, the tuple of modules whose forward was running
 (outermost first). The outermost module of each scope knows the dotted names of its submodules
 (``named_modules()``) and parameters (``named_parameters()``), so names come for free.
 Parameters are created in ``__init__``, outside any forward: they are placed in the cluster of
@@ -19,8 +19,8 @@ class ModuleNames:
         self.param_owner = {}     # id(parameter) -> owning module
         self.path_of = {}         # id(module) -> scope path ending at that module
         for t in tensors:
-            for depth in range(len(t._scope)):
-                path = t._scope[:depth + 1]
+            for depth in range(len(t.scope)):
+                path = t.scope[:depth + 1]
                 self.path_of.setdefault(id(path[-1]), path)
         for path in list(self.path_of.values()):
             if len(path) == 1:
@@ -40,8 +40,8 @@ class ModuleNames:
     def path(self, tensor):
         """The scope path whose cluster ``tensor`` belongs in (() for none)."""
         owner = self.param_owner.get(id(tensor))
-        if tensor._scope or owner is None:
-            return tensor._scope
+        if tensor.scope or owner is None:
+            return tensor.scope
         return self.path_of.get(id(owner), ())
 
     def describe(self, module):

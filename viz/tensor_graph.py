@@ -7,6 +7,7 @@ the fraction of dead units in the drawn batch.
 
 import numpy as np
 
+from ..nn.activations import RELU_FAMILY
 from ..tensor import Tensor
 from .labels import bold, escape, html_label, lines, small, summarize
 from .modules import ModuleNames
@@ -19,7 +20,7 @@ __all__ = ["tensor_drawing"]
 
 def tensor_drawing(root, *, show_data, show_grad, params, group_modules, max_nodes, backward):
     """A ``Drawing`` of every tensor that ``root`` depends on (see ``draw_graph``)."""
-    tensors, edges = collect(root, lambda t: t._parents)
+    tensors, edges = collect(root, lambda t: t.inputs)
     modules = ModuleNames(tensors)
     names = dict(modules.param_name)
     names.update(param_names(params, (Tensor,)))
@@ -114,9 +115,11 @@ def _title(t, names):
         if t.requires_grad:
             return "leaf (requires grad)"
         return "constant" if t.numel() == 1 else "input"
-    op = t._op
-    if op == "linear_act":
-        op = f"linear_act ({t._ctx.name})"
+    op = t.op
+    # A fused op names the activation it applies: "linear_act (relu)".
+    activation = t.grad_fn.details().get("activation")
+    if activation is not None and activation != op:
+        op = f"{op} ({activation})"
     return lines(bold(escape(t.label)), small(escape(op))) if t.label else bold(escape(op))
 
 
@@ -151,24 +154,20 @@ def _grad_lines(t, backward):
 
 
 def _dead_units(t):
-    """``(activation, dead, units)`` for ReLU-family outputs, else None.
+    """``(activation, dead, units)`` when ``t.grad_fn.details()`` names a ReLU-family
+    activation and its pre-activation, else None.
 
     A unit (an entry of the last axis) is dead in the drawn batch when its pre-activation is
     <= 0 for every example: ReLU then outputs 0 and passes back no gradient. For a leaky ReLU
     the same count says how many units only see the small negative slope.
     """
-    ctx = t._ctx
-    if ctx is None:
+    if t.grad_fn is None:
         return None
-    if ctx.op in ("relu", "leaky_relu"):
-        name, pre = ctx.op, getattr(ctx, "a", None)
-    elif ctx.op == "linear_act" and ctx.name in ("relu", "leaky_relu"):
-        name, pre = ctx.name, getattr(ctx, "preactivation", None)
-    else:
+    details = t.grad_fn.details()
+    name, pre = details.get("activation"), details.get("preactivation")
+    if name not in RELU_FAMILY or pre is None:
         return None
-    if pre is None:
-        return None
-    pre = t._device.backend.to_numpy(pre)
+    pre = pre.numpy()
     if pre.size == 0:
         return None
     per_unit = (pre <= 0).reshape(-1, pre.shape[-1] if pre.ndim else 1).all(axis=0)

@@ -20,8 +20,8 @@ def value_drawing(root, *, show_data, show_grad, params, max_nodes, backward):
     Edges carry the local derivative: "∂ 2" on the way forward; drawn ``backward`` they
     read "× 2", the factor the gradient is multiplied by as it flows back along the edge.
     """
-    values, edges = collect(root, lambda v: v._prev)
-    op_count = sum(1 for v in values if v._prev)
+    values, edges = collect(root, lambda v: v.inputs)
+    op_count = sum(1 for v in values if v.inputs)
     check_size(len(values) + op_count, max_nodes,
                f"Pass max_nodes={len(values) + op_count} or more to draw it anyway, or draw a "
                "smaller example: a Value graph has one node per number and per operation, while "
@@ -34,11 +34,11 @@ def value_drawing(root, *, show_data, show_grad, params, max_nodes, backward):
         elif id(v) in names:
             role = "parameter"
         else:
-            role = "input" if not v._prev else "intermediate"
+            role = "input" if not v.inputs else "intermediate"
         title = names.get(id(v), v.label)
         drawing.node(f"v{i}", _value_label(v, title, show_data, show_grad, COLORS[role]),
                      shape="plain")
-        if v._prev:
+        if v.inputs:
             op_label, op_attrs = _op_label(v)
             drawing.node(f"o{i}", op_label, **op_attrs)
             drawing.edge(f"o{i}", f"v{i}")
@@ -46,7 +46,7 @@ def value_drawing(root, *, show_data, show_grad, params, max_nodes, backward):
     for parent, child, position in edges:
         attrs = {}
         if show_grad:
-            local = values[child]._local_grads[position]
+            local = values[child].local_grads[position]
             attrs = {"label": html_label(small(f"{sign} {escape(fmt(local))}", GRAD_TEXT))}
         drawing.edge(f"v{parent}", f"o{child}", **attrs)
     return drawing
@@ -80,10 +80,10 @@ def _op_label(v):
     Value graph that unit is dead, so it is marked in the warning colour. (A leaky ReLU never
     dies: its negative side still passes a small gradient.)
     """
-    op = escape(v._op)
+    op = escape(v.op)
     attrs = {"shape": "ellipse", "style": "filled", "fillcolor": COLORS["op"],
              "margin": "0.04,0.02", "width": "0.3", "height": "0.3"}
-    if v._op == "relu" and v._prev[0].data <= 0:
+    if v.op == "relu" and v.inputs[0].data <= 0:
         attrs.update(fillcolor=COLORS["dead"], color=WARNING_TEXT)
         return html_label(f"{op}<BR/>{small('dead', WARNING_TEXT)}"), attrs
     return html_label(op), attrs

@@ -42,7 +42,7 @@ def test_records_every_layer_for_every_batch_in_forward_order():
 def test_statistics_match_numpy_with_and_without_a_recorded_graph(grad_enabled, cpu_backend):
     tg.manual_seed(0)
     layer = nn.Layer(5, 4, activation="relu")
-    layer.bias.data[...] = [0.5, -0.5, 0.0, 1.0]
+    layer.bias.copy_([0.5, -0.5, 0.0, 1.0])
     x = Tensor.randn(16, 5)
     z = x.numpy() @ layer.weight.numpy() + layer.bias.numpy()
     y = np.maximum(z, 0)
@@ -59,7 +59,7 @@ def test_statistics_match_numpy_with_and_without_a_recorded_graph(grad_enabled, 
 
 def test_a_layer_with_a_large_negative_bias_is_reported_100_percent_dead():
     mlp = nn.MLP(4, [8], 1)
-    mlp.layers[0].bias.data[...] = -1000.0
+    mlp.layers[0].bias.copy_(-1000.0)
     with pytest.warns(DeadUnitWarning, match=r"layers.0: 100% of its 8 relu units are "
                                              r"dead") as caught:
         with ActivationMonitor(mlp) as monitor:
@@ -72,8 +72,8 @@ def test_a_layer_with_a_large_negative_bias_is_reported_100_percent_dead():
 @pytest.mark.parametrize("dead_units, warns", [(2, False), (3, True)])
 def test_dead_unit_warning_fires_above_30_percent(dead_units, warns):
     layer = nn.Layer(3, 8, activation="relu")
-    layer.weight.data[...] = 0.0
-    layer.bias.data[...] = 1.0
+    layer.weight.copy_(0.0)
+    layer.bias.copy_(1.0)
     layer.bias.data[:dead_units] = -1.0
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -85,7 +85,7 @@ def test_dead_unit_warning_fires_above_30_percent(dead_units, warns):
 
 def test_each_warning_is_given_once_per_layer():
     layer = nn.Layer(3, 4)
-    layer.bias.data[...] = -1000.0
+    layer.bias.copy_(-1000.0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with ActivationMonitor(layer) as monitor:
@@ -100,7 +100,7 @@ def test_saturated_fraction_for_sigmoid_and_tanh(activation):
     layer = nn.Layer(4, 6, activation=activation, init=lambda w: init.normal_(w, std=50.0))
     with ActivationMonitor(layer, warn=False) as monitor:
         layer(Tensor.randn(64, 4))
-        layer.weight.data[...] *= 1e-4
+        layer.weight.copy_(layer.weight.numpy() * 1e-4)
         layer(Tensor.randn(64, 4))
     big, small = monitor.history("Layer", "saturated_fraction")
     assert big > 0.9 and small == 0.0
@@ -110,7 +110,7 @@ def test_saturated_fraction_for_sigmoid_and_tanh(activation):
 def test_nan_and_inf_are_counted_and_warned_about():
     layer = nn.Layer(2, 3, activation=None)
     x = Tensor([[np.nan, 1.0], [np.inf, 0.0], [1.0, 1.0]])
-    layer.weight.data[...] = 1.0
+    layer.weight.copy_(1.0)
     with pytest.warns(NonFiniteWarning, match="NaN and .* Inf"), np.errstate(invalid="ignore"):
         with ActivationMonitor(layer) as monitor:
             layer(x)
@@ -158,7 +158,7 @@ def test_activation_modules_in_a_sequential_are_watched_with_their_inputs_as_z()
 
 def test_a_single_neuron_is_one_unit():
     neuron = nn.Neuron(3, activation="relu")
-    neuron.b.data[...] = -100.0
+    neuron.b.copy_(-100.0)
     with ActivationMonitor(neuron, warn=False) as monitor:
         neuron(Tensor.randn(5, 3))
     assert monitor.records[0].units == 1 and monitor.records[0].dead_fraction == 1.0

@@ -38,7 +38,7 @@ def test_scalar_mlp_has_the_same_outputs_and_gradients_as_its_tensor_twin(activa
     tg.manual_seed(0)
     mlp = nn.MLP(3, [4, 3], 2, activation=activation).double()
     for layer in mlp.layers:
-        layer.bias.data[...] = np.random.default_rng(1).standard_normal(layer.nout)
+        layer.bias.copy_(np.random.default_rng(1).standard_normal(layer.nout))
     twin = scalar.MLP.from_tensor(mlp)
     x = np.array([0.5, -1.2, 0.8])
     seed = np.array([1.0, -2.0])
@@ -57,7 +57,7 @@ def test_scalar_mlp_has_the_same_outputs_and_gradients_as_its_tensor_twin(activa
 @pytest.mark.parametrize("activation", ["tanh", "prelu", "relu"])
 def test_scalar_neuron_matches_the_tensor_neuron(activation):
     neuron = nn.Neuron(3, activation=activation).double()
-    neuron.b.data[...] = 0.3
+    neuron.b.copy_(0.3)
     twin = scalar.Neuron.from_tensor(neuron)
     x = np.array([1.0, -0.5, 2.0])
     out, grads = _tensor_grads(neuron, x, np.array(1.0))
@@ -98,10 +98,10 @@ def test_scalar_modules_build_one_node_per_number_with_readable_labels():
         node = stack.pop()
         if node not in nodes:
             nodes.add(node)
-            stack.extend(node._prev)
-    leaves = {n.label for n in nodes if not n._prev}
+            stack.extend(node.inputs)
+    leaves = {n.label for n in nodes if not n.inputs}
     assert leaves == {"w[0]", "w[1]", "b", "x[0]", "x[1]"}
-    assert sorted(n._op for n in nodes if n._prev) == ["*", "*", "+", "+"]
+    assert sorted(n.op for n in nodes if n.inputs) == ["*", "*", "+", "+"]
     assert repr(mlp) == "MLP(Layer(2→3, relu), Layer(3→1))"
 
 

@@ -162,9 +162,9 @@ def test_zero_grad_resets_the_whole_graph_and_the_helper_resets_given_values():
 def test_graph_keeps_parents_op_and_label_for_renderers():
     a, b = Value(2.0, label="a"), Value(3.0, label="b")
     c = a * b
-    assert c._prev == (a, b) and c._op == "*" and a._op == ""
+    assert c.inputs == (a, b) and c.op == "*" and a.op == ""
     assert a.label == "a" and "a" in repr(a)
-    assert c._local_grads == (3.0, 2.0)
+    assert c.local_grads == (3.0, 2.0)
 
 
 def test_comparisons_sort_values_by_data():

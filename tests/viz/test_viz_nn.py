@@ -51,8 +51,8 @@ def test_a_layer_called_alone_is_its_own_cluster_with_short_names():
 
 def test_dead_units_of_a_real_layer_turn_the_node_to_the_warning_colour():
     layer = nn.Layer(3, 4)
-    layer.weight.data[...] = 0
-    layer.bias.data[...] = np.array([-1.0, -1.0, 0.0, 1.0], dtype=layer.bias.dtype)
+    layer.weight.copy_(0)
+    layer.bias.copy_([-1.0, -1.0, 0.0, 1.0])
     dot = Dot(draw_graph(layer(Tensor.randn(8, 3))).source)
     node = dot.one("linear_act (relu)")
     assert "dead 75% (3/4 units)" in dot.nodes[node]        # pre-activation 0 counts as dead

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..nn import init
-from ..tensor import primitives
 from ..tensor.context import no_grad
 from ..errors import ArgumentError, ArgumentTypeError
 from ..nn.activations import RELU_FAMILY, Activation
@@ -107,14 +106,16 @@ def _stats(batch, name, module, z, y):
 
 def _preactivation(module, inputs, output):
     """z for the output just computed, as a numpy array, with as little recomputation as
-    possible: an activation module's input, or the fused op's saved z when a graph was
-    recorded; otherwise z is recomputed (under no_grad the fused op keeps nothing)."""
+    possible: an activation module's input, or the pre-activation the output's op shows in
+    ``grad_fn.details()`` when a graph was recorded; otherwise z is recomputed (under no_grad
+    there is no op node to ask)."""
     if isinstance(module, Activation):
         x = inputs[0]
         return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
-    ctx = output._ctx
-    if isinstance(ctx, primitives.LinearAct):
-        return output._device.backend.to_numpy(ctx.preactivation)
+    node = output.grad_fn
+    saved = node.details().get("preactivation") if node is not None else None
+    if saved is not None:
+        return saved.numpy()
     with no_grad():
         return module.pre_activation(inputs[0]).numpy()
 
