@@ -1,9 +1,14 @@
 """Run the benchmarks of issue 5 and print one table per family; write JSON to
 benchmarks/results/.
 
-    python -m benchmarks.run            # all five families (a few minutes on 2 cores)
+    python -m benchmarks.run            # every family; engine only with --baseline DIR
     python -m benchmarks.run --quick    # shorter timings, for a smoke test
     python -m benchmarks.run --only matmul training
+    python -m benchmarks.run --only engine --baseline ../old-checkout   # before/after
+
+``--baseline DIR`` (the root of another tinygrad_edu checkout, e.g. a ``git worktree`` of an
+older commit) adds the ``engine`` family: the installed tree and DIR's, timed side by side in
+one run (see ``engine_compare.py``). Without it the engine family is skipped.
 
 Timings are medians over many runs. For fair BLAS numbers run it on a quiet machine and
 without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE overrides, which can make OpenBLAS pick a slower
@@ -17,14 +22,16 @@ import os
 import sys
 import time
 
+import numpy as np
+
 if __package__ in (None, ""):   # run as a script: make "benchmarks" importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     __package__ = "benchmarks"
 
-from benchmarks import families  # noqa: E402
+from benchmarks import engine_compare  # noqa: E402
 from benchmarks.timing import machine_info, sgemm_rate  # noqa: E402
 
-FAMILIES = ("matmul", "layer", "training", "inference", "value")
+FAMILIES = ("matmul", "layer", "training", "inference", "value", "engine")
 
 
 def _table(title, rows, columns):
@@ -53,7 +60,19 @@ def main(argv=None):
     parser.add_argument("--only", nargs="+", choices=FAMILIES, default=FAMILIES)
     parser.add_argument("--threads", type=int, default=2, help="threads for PyTorch")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="a tinygrad_edu checkout to compare the installed tree against "
+                             "(the engine family)")
     args = parser.parse_args(argv)
+    if args.baseline:
+        try:
+            args.baseline = engine_compare.check_tree(args.baseline)
+        except ValueError as e:
+            parser.error(str(e))
+    if any(name in args.only for name in FAMILIES[:-1]):
+        # Imported only when needed: they use the installed tree's internals, while the engine
+        # family runs its trees in worker processes through the public API alone.
+        from benchmarks import families
 
     info = machine_info()
     print(f"{info['cpu']}, {info['cores']} cores, load {info['load_average'][0]:.2f}, "
@@ -146,6 +165,32 @@ def main(argv=None):
         _table("5. scalar Value engine: one training step, µs", rows,
                [("model", "model", "{}"), ("tinygrad_edu", "tinygrad_edu_us", "{:.0f}"),
                 ("micrograd", "micrograd_us", "{:.0f}"), ("speedup", "speedup", "{:.2f}")])
+
+    if "engine" in args.only and not args.baseline:
+        print("\n6. engine before/after: skipped, it needs --baseline DIR (another checkout)")
+    elif "engine" in args.only:
+        compared = engine_compare.compare_trees(args.baseline, args.quick)
+        rows = compared["rows"]
+        results["engine"] = rows
+        results["engine_trees"] = {k: compared[k] for k in ("before", "after")}
+        print("\n6. engine before/after, ranking MLP 128-256-128-64-1 (ReLU, float32; train "
+              "step = zero_grad, forward, MSE, backward, SGD step)")
+        for key in ("before", "after"):
+            tree = compared[key]
+            print(f"   {key:6}: {tree['package']} (kernels: {tree['kernels']})")
+        _table("   µs per call, min and median over all timed calls of each tree, interleaved "
+               "(after/before < 1: the current tree is faster)", rows,
+               [("case", "case", "{}"), ("before min", "before_min_us", "{:.1f}"),
+                ("before med", "before_median_us", "{:.1f}"),
+                ("after min", "after_min_us", "{:.1f}"),
+                ("after med", "after_median_us", "{:.1f}"),
+                ("after/before min", "min_ratio", "{:.2f}"),
+                ("after/before med", "median_ratio", "{:.2f}")])
+        for row in rows:
+            a, b = row["after_check"], row["before_check"]
+            if not np.isclose(a, b, rtol=1e-4, atol=1e-6):
+                print(f"   note: {row['case']}: the trees compute different results "
+                      f"(before {b:.6g}, after {a:.6g}): are they running the same model?")
 
     results["load_average_after"] = os.getloadavg()
     os.makedirs(args.out, exist_ok=True)
