@@ -1,9 +1,12 @@
 """Shared test setup: hypothesis profiles and the ``cpu_backend`` fixture.
 
-``cpu_backend`` runs a test once per CPU backend that can be loaded here: ``"numpy"`` (the
-reference) always, ``"numba"`` when ``tinygrad_edu.kernels.cpu`` imports. It selects the backend
-with ``set_backend`` and restores the previous one afterwards, so tests that do not ask for it
-run on the default backend. Use it as ``def test_x(cpu_backend): ...``; its value is the name.
+``cpu_backend`` runs a test once per CPU backend: ``"numpy"`` (the reference), ``"numba"`` when
+``tinygrad_edu.kernels.cpu.backend`` imports, and ``"strict"`` (the reference behind arrays that
+refuse every operation outside the backend). It selects the backend with ``set_backend`` and
+restores the previous one afterwards. Use it as ``def test_x(cpu_backend): ...``; its value is
+the name. With ``TINYGRAD_EDU_BACKEND=NAME`` set, the whole suite runs on that backend: tests
+that do not ask for one use it as the default, and ``cpu_backend`` runs only it (tensors made
+while the tests are collected then already live on it).
 
 Hypothesis: the default "quick" profile keeps runs short (the whole suite must stay within a
 few minutes on two cores); ``HYPOTHESIS_PROFILE=thorough`` runs many more examples.
@@ -27,11 +30,14 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 
 def _loadable_cpu_backends():
-    names = ["numpy"]
+    chosen = os.environ.get("TINYGRAD_EDU_BACKEND")
+    if chosen:
+        return [chosen]
+    names = ["numpy", "strict"]
     try:
         importlib.import_module("tinygrad_edu.kernels.cpu.backend")
     except ImportError:
-        # Not written yet, or Numba missing: the numpy reference is all there is.
+        # Numba missing: the reference (plain and strict) is all there is.
         return names
     except Exception:  # noqa: BLE001 - a broken module must fail the tests that use it
         pass

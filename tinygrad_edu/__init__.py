@@ -5,10 +5,10 @@ Importing this package loads numpy only: Numba, numba.cuda and Graphviz load on 
 """
 
 from . import nn, optim
-from .backends import available_backends, get_backend, set_backend
+from .backends import available_backends, devices, get_backend, set_backend
 from .check import GradcheckError, diagnostics, gradcheck
-from .errors import (ArgumentError, ArgumentTypeError, AxisError, DTypeError, GradError,
-                     IndexingError, ShapeError, TinygradEduError)
+from .errors import (ArgumentError, ArgumentTypeError, AxisError, DeviceError, DTypeError,
+                     GradError, IndexingError, ShapeError, TinygradEduError)
 from .nn import init
 from .random import manual_seed
 from .scalar import Value
@@ -21,8 +21,8 @@ __all__ = [
     "Tensor", "Value", "cat", "stack", "where", "linear_act",
     "no_grad", "enable_grad", "is_grad_enabled", "manual_seed",
     "gradcheck", "GradcheckError",
-    "set_backend", "get_backend", "available_backends",
+    "set_backend", "get_backend", "available_backends", "devices",
     "TinygradEduError", "ArgumentError", "ArgumentTypeError", "ShapeError", "DTypeError",
-    "GradError", "AxisError", "IndexingError",
+    "GradError", "AxisError", "IndexingError", "DeviceError",
     "nn", "init", "optim", "diagnostics",
 ]

@@ -5,7 +5,7 @@ Each one subclasses the builtin a Python user would catch (ValueError, TypeError
 """
 
 __all__ = ["TinygradEduError", "ArgumentError", "ArgumentTypeError", "ShapeError", "DTypeError",
-           "GradError", "AxisError", "IndexingError"]
+           "GradError", "AxisError", "IndexingError", "DeviceError"]
 
 
 class TinygradEduError(Exception):
@@ -38,3 +38,7 @@ class AxisError(TinygradEduError, IndexError):
 
 class IndexingError(TinygradEduError, IndexError):
     """An index that is out of range or of a kind the op does not accept."""
+
+
+class DeviceError(TinygradEduError, RuntimeError):
+    """A known device that cannot be used here; the message says why and how to fix it."""

@@ -6,10 +6,15 @@
 Parameters whose ``grad`` is None are skipped by ``step``. ``state_dict()`` /
 ``load_state_dict()`` save and restore the hyperparameters and the per-parameter state
 (momentum buffers, Adam moments, step counts) to resume training.
+
+Each update is one backend method per parameter (``sgd_update``, ``adam_update``) that works in
+place on the parameter's, the gradient's and the state's arrays, so it runs where the
+parameters live. The optimizer follows its parameters: after ``model.to(device)`` the state
+moves with them on the next step.
 """
 
-import copy
 import math
+import numbers
 
 import numpy as np
 
@@ -58,6 +63,7 @@ class Optimizer:
         for name, value in defaults.items():
             setattr(self, name, value)
         self.state = [{} for _ in self.params]
+        self._state_devices = [p._device for p in self.params]
 
     def zero_grad(self):
         """Forget every parameter's gradient (``grad = None``)."""
@@ -66,18 +72,32 @@ class Optimizer:
 
     def step(self):
         """Update every parameter that has a gradient."""
-        for p, state in zip(self.params, self.state):
+        for i, (p, state) in enumerate(zip(self.params, self.state)):
             if p.grad is not None:
-                self._update(p.data, p.grad.numpy(), state)
+                if p._device is not self._state_devices[i]:
+                    self._follow(i, p)
+                self._update(p._device.backend, p.data, p.grad.data, state)
 
-    def _update(self, param, grad, state):
+    def _update(self, backend, param, grad, state):
         raise NotImplementedError
 
+    def _follow(self, i, p):
+        """Move parameter ``i``'s state arrays to the device it was moved to."""
+        source, target = self._state_devices[i].backend, p._device.backend
+        for key, value in self.state[i].items():
+            if not isinstance(value, numbers.Number):
+                host = source.to_numpy(value)
+                self.state[i][key] = target.asarray(host, host.dtype)
+        self._state_devices[i] = p._device
+
     def state_dict(self):
-        """``{"hyperparameters": {...}, "state": [per-parameter dicts of arrays/numbers]}``,
-        deep-copied so later steps do not change it."""
-        return {"hyperparameters": {k: getattr(self, k) for k in self._hyper},
-                "state": copy.deepcopy(self.state)}
+        """``{"hyperparameters": {...}, "state": [per-parameter dicts of numbers and numpy
+        arrays]}``: host copies, so later steps do not change it and it can be saved."""
+        state = [{key: value if isinstance(value, numbers.Number)
+                  else np.array(device.backend.to_numpy(value))
+                  for key, value in entry.items()}
+                 for entry, device in zip(self.state, self._state_devices)]
+        return {"hyperparameters": {k: getattr(self, k) for k in self._hyper}, "state": state}
 
     def load_state_dict(self, state_dict):
         """Restore what ``state_dict()`` returned (for the same parameters, in the same order)."""
@@ -100,7 +120,11 @@ class Optimizer:
                                      f"{value.shape}, the parameter has shape {p.shape}")
         for name, value in hyper.items():
             setattr(self, name, value)
-        self.state = copy.deepcopy(state)
+        self.state = [{key: value if isinstance(value, numbers.Number)
+                       else p._device.backend.asarray(np.asarray(value), p.dtype)
+                       for key, value in entry.items()}
+                      for p, entry in zip(self.params, state)]
+        self._state_devices = [p._device for p in self.params]
 
 
 class SGD(Optimizer):
@@ -121,17 +145,11 @@ class SGD(Optimizer):
         super().__init__(params, lr=lr, momentum=momentum, dampening=dampening,
                          nesterov=nesterov, weight_decay=weight_decay)
 
-    def _update(self, param, grad, state):
-        g = grad + self.weight_decay * param if self.weight_decay else grad
-        if self.momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = np.array(g)
-            else:
-                buf *= self.momentum
-                buf += (1 - self.dampening) * g
-            g = g + self.momentum * buf if self.nesterov else buf
-        param -= self.lr * g
+    def _update(self, backend, param, grad, state):
+        buf = backend.sgd_update(param, grad, state.get("momentum_buffer"), self.lr,
+                                 self.momentum, self.dampening, self.nesterov, self.weight_decay)
+        if buf is not None:
+            state["momentum_buffer"] = buf
 
 
 class Adam(Optimizer):
@@ -151,24 +169,14 @@ class Adam(Optimizer):
         _check_range("weight_decay", weight_decay, 0.0)
         super().__init__(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
 
-    def _update(self, param, grad, state):
-        b1, b2 = self.betas
-        if self._decoupled:
-            param *= 1 - self.lr * self.weight_decay
-            g = grad
-        else:
-            g = grad + self.weight_decay * param if self.weight_decay else grad
+    def _update(self, backend, param, grad, state):
         if not state:
-            state.update(step=0, exp_avg=np.zeros_like(param), exp_avg_sq=np.zeros_like(param))
+            state.update(step=0, exp_avg=backend.full(param.shape, 0, param.dtype),
+                         exp_avg_sq=backend.full(param.shape, 0, param.dtype))
         state["step"] += 1
-        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-        m *= b1
-        m += (1 - b1) * g
-        v *= b2
-        v += (1 - b2) * g * g
-        step_size = self.lr / (1 - b1 ** t)
-        denom = np.sqrt(v) / math.sqrt(1 - b2 ** t) + self.eps
-        param -= (step_size * m / denom).astype(param.dtype, copy=False)
+        backend.adam_update(param, grad, state["exp_avg"], state["exp_avg_sq"], state["step"],
+                            self.lr, self.betas[0], self.betas[1], self.eps, self.weight_decay,
+                            self._decoupled)
 
 
 class AdamW(Adam):
@@ -190,21 +198,22 @@ def clip_grad_norm_(params, max_norm, norm_type=2.0):
     """
     if isinstance(params, Tensor):
         params = [params]
-    grads = [p.grad.numpy() for p in params if p.grad is not None]
+    grads = [(p.grad._device.backend, p.grad.data) for p in params if p.grad is not None]
     if max_norm < 0:
         raise ArgumentError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
     if not norm_type > 0:
         raise ArgumentError(f"clip_grad_norm_: norm_type must be > 0, got {norm_type}")
     if not grads:
         return 0.0
+    # One number per gradient comes to the host: the total decides the scale factor.
     if norm_type == math.inf:
-        total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
+        total = max(float(be.to_numpy(be.abs_max(g))) for be, g in grads)
     else:
-        total = sum(float(np.sum(np.abs(g.astype(np.float64)) ** norm_type)) for g in grads)
+        total = sum(float(be.to_numpy(be.abs_power_sum(g, norm_type))) for be, g in grads)
         total = total ** (1.0 / norm_type)
     coef = max_norm / (total + 1e-6)
     if coef < 1:
-        for g in grads:
-            g *= g.dtype.type(coef)
+        for be, g in grads:
+            be.mul_(g, coef)
     return total
 

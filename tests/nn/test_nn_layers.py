@@ -53,8 +53,8 @@ def test_neuron_computes_activation_of_weighted_sum_for_one_input_and_a_batch(ac
 
 def test_neuron_matches_the_textbook_example():
     neuron = nn.Neuron(2, activation=None)
-    neuron.w.data[...] = [2.0, -1.0]
-    neuron.b.data[...] = -1.0
+    neuron.w.copy_([2.0, -1.0])
+    neuron.b.copy_(-1.0)
     assert neuron([1.0, 1.0]).item() == 0.0   # on the decision boundary
     assert neuron([2.0, 1.0]).item() == 2.0   # positive side
     assert neuron([0.0, 1.0]).item() == -2.0  # negative side
@@ -64,7 +64,7 @@ def test_neuron_matches_the_textbook_example():
 def test_linear_stores_weight_as_nin_by_nout_and_computes_x_at_w_plus_b(rng):
     layer = nn.Linear(4, 3).double()
     assert layer.weight.shape == (4, 3) and layer.bias.shape == (3,)
-    layer.bias.data[...] = rng.standard_normal(3)
+    layer.bias.copy_(rng.standard_normal(3))
     x = rng.standard_normal((5, 4))
     np.testing.assert_allclose(layer(x).numpy(), x @ layer.weight.numpy() + layer.bias.numpy(),
                                rtol=1e-12)
@@ -87,7 +87,7 @@ def test_linear_weight_is_the_transpose_of_pytorchs():
 @pytest.mark.parametrize("activation", NAMES)
 def test_layer_matches_numpy_for_every_activation_name(activation, rng, cpu_backend):
     layer = nn.Layer(4, 3, activation=activation).double()
-    layer.bias.data[...] = rng.standard_normal(3)
+    layer.bias.copy_(rng.standard_normal(3))
     x = rng.standard_normal((5, 4))
     expected = REFERENCE[activation](x @ layer.weight.numpy() + layer.bias.numpy())
     np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-10, atol=1e-12)
@@ -98,7 +98,7 @@ def test_layer_matches_numpy_for_every_activation_name(activation, rng, cpu_back
 def test_layer_matches_numpy_for_any_shape(batch, nin, nout, activation, seed):
     rng = np.random.default_rng(seed)
     layer = nn.Layer(nin, nout, activation=activation).double()
-    layer.bias.data[...] = rng.standard_normal(nout)
+    layer.bias.copy_(rng.standard_normal(nout))
     x = rng.standard_normal((batch, nin))
     expected = REFERENCE[activation](x @ layer.weight.numpy() + layer.bias.numpy())
     np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-10, atol=1e-12)
@@ -192,7 +192,7 @@ def test_sizes_must_be_positive_ints(bad):
 def test_neuron_gradients_match_finite_differences(activation, rng):
     tg.manual_seed(0)
     neuron = nn.Neuron(3, activation=activation).double()
-    neuron.b.data[...] = 0.1
+    neuron.b.copy_(0.1)
     x = Tensor(rng.standard_normal((4, 3)))
     assert gradcheck(lambda *params: neuron(x), neuron.parameters())
 
@@ -201,7 +201,7 @@ def test_neuron_gradients_match_finite_differences(activation, rng):
 def test_layer_gradients_match_finite_differences(activation, rng, cpu_backend):
     tg.manual_seed(0)
     layer = nn.Layer(3, 2, activation=activation).double()
-    layer.bias.data[...] = rng.standard_normal(2)
+    layer.bias.copy_(rng.standard_normal(2))
     x = Tensor(rng.standard_normal((4, 3)), requires_grad=True)
     assert gradcheck(lambda x, *params: layer(x), [x] + layer.parameters())
 
@@ -213,7 +213,7 @@ def test_mlp_gradients_match_finite_differences(activation, rng, cpu_backend):
     # Nonzero biases: with zero biases an example whose ReLUs are all off reaches the next
     # layer's kink exactly (z = 0), where finite differences are meaningless.
     for layer in mlp.layers:
-        layer.bias.data[...] = rng.uniform(0.1, 0.5, layer.nout)
+        layer.bias.copy_(rng.uniform(0.1, 0.5, layer.nout))
     x = Tensor(rng.standard_normal((5, 3)))
     assert gradcheck(lambda *params: mlp(x), mlp.parameters())
 
@@ -221,7 +221,7 @@ def test_mlp_gradients_match_finite_differences(activation, rng, cpu_backend):
 def test_prelu_slope_gets_a_gradient_and_learns_the_true_slope():
     tg.manual_seed(0)
     layer = nn.Layer(1, 1, activation="prelu")
-    layer.weight.data[...] = 1.0
+    layer.weight.copy_(1.0)
     x = Tensor.randn(64, 1)
     target = np.where(x.numpy() > 0, x.numpy(), 0.7 * x.numpy())
     opt = tg.optim.SGD([layer.prelu_weight], lr=0.5)

@@ -169,7 +169,7 @@ def test_double_converts_parameters_in_place():
 def test_state_dict_round_trips_through_a_file_exactly(tmp_path):
     tg.manual_seed(1)
     source = nn.MLP(4, [5], 2, activation="prelu")
-    source.layers[0].prelu_weight.data[...] = 0.7
+    source.layers[0].prelu_weight.copy_(0.7)
     path = tmp_path / "model.npz"
     source.save(path)
     tg.manual_seed(2)

@@ -226,6 +226,6 @@ def test_linear_act_leaky_slope_and_preactivation(cpu_backend):
     out = linear_act(leaf(x), leaf(w), activation="leaky_relu", negative_slope=0.2)
     z = x @ w
     np.testing.assert_allclose(out.numpy(), np.where(z > 0, z, 0.2 * z), rtol=1e-13)
-    np.testing.assert_allclose(out._ctx.preactivation, z, rtol=1e-13)
+    np.testing.assert_allclose(out.grad_fn.details()["preactivation"].numpy(), z, rtol=1e-13)
     assert gradcheck(lambda s, t: linear_act(s, t, activation="leaky_relu", negative_slope=0.2),
                      [leaf(x), leaf(w)])

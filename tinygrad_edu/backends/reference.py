@@ -1,26 +1,25 @@
 """The numpy reference backend: every primitive, written as plainly as possible.
 
 This file is the specification the fast backends are tested against. A backend receives and
-returns arrays of its device (numpy arrays here) and never builds graph nodes; ``ops.py`` owns
-the autodiff. Faster backends subclass this one and override only what they accelerate.
+returns arrays of its device (numpy arrays here) and never builds graph nodes;
+``tensor/primitives.py`` owns the autodiff. Faster backends subclass this one and override only
+what they accelerate.
+
+Everything the library does to tensor data is one of these methods: the ops, gradient
+accumulation, casts, the optimizers' updates (``sgd_update``, ``adam_update``, working in place
+on parameter, gradient and state arrays), gradient clipping and the losses' gathers. Outside a
+backend an array is only passed around and asked its ``shape``, ``dtype``, ``ndim`` and
+``size``; ``to_numpy`` is the one way to the host, used where a user asks for numbers.
+Methods whose name ends in ``_`` change their first argument in place.
 """
+
+import math
 
 import numpy as np
 
 from .. import activations as sm
 
 __all__ = ["NumpyBackend"]
-
-
-def _sigmoid(x):
-    # exp of -|x| never overflows; the two branches are the same function.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
-
-
-def _erf(x):
-    # numpy has no erf ufunc; math.erf per element is exact and only the reference needs it.
-    return np.vectorize(__import__("math").erf, otypes=[x.dtype])(x) if x.size else x.copy()
 
 
 class NumpyBackend:
@@ -38,6 +37,34 @@ class NumpyBackend:
 
     def full(self, shape, value, dtype):
         return np.full(shape, value, dtype=dtype)
+
+    def cast(self, a, dtype):
+        """``a`` converted to ``dtype`` (a new array)."""
+        return a.astype(dtype)
+
+    def copy(self, a):
+        """A new array with ``a``'s values that shares no memory with it."""
+        return np.array(a)
+
+    def assign_(self, dst, src):
+        """dst[...] = src, where src is an array of this backend or a number."""
+        dst[...] = src
+        return dst
+
+    def setitem_(self, a, index, value):
+        """a[index] = value, for a basic index (ints, slices)."""
+        a[index] = value
+        return a
+
+    def add_(self, dst, src):
+        """dst += src (gradient accumulation)."""
+        dst += src
+        return dst
+
+    def mul_(self, dst, factor):
+        """dst *= factor, a number (gradient clipping)."""
+        dst *= dst.dtype.type(factor)
+        return dst
 
     # ---- elementwise ----
     def add(self, a, b):
@@ -85,6 +112,9 @@ class NumpyBackend:
     def compare(self, op, a, b):
         return getattr(np, op)(a, b)
 
+    def isfinite(self, a):
+        return np.isfinite(a)
+
     # ---- linear algebra, reductions, movement ----
     def matmul(self, a, b):
         return np.matmul(a, b)
@@ -94,6 +124,17 @@ class NumpyBackend:
 
     def max(self, a, axis, keepdims):
         return np.max(a, axis=axis, keepdims=keepdims)
+
+    def min(self, a, axis, keepdims):
+        return np.min(a, axis=axis, keepdims=keepdims)
+
+    def abs_power_sum(self, a, p):
+        """sum(|a| ** p) over all elements, as a 0-d float64 array (for norms)."""
+        return np.sum(np.abs(a.astype(np.float64)) ** p)
+
+    def abs_max(self, a):
+        """max(|a|) over all elements as a 0-d array; 0 for an empty array."""
+        return np.max(np.abs(a)) if a.size else np.zeros((), a.dtype)
 
     def reshape(self, a, shape):
         return np.reshape(a, shape)
@@ -115,48 +156,60 @@ class NumpyBackend:
     def concatenate(self, arrays, axis):
         return np.concatenate(arrays, axis=axis)
 
-    # ---- activations (array forms of scalar_math's formulas) ----
+    def gather(self, a, index, axis):
+        """out[..., i, ...] = a[..., index[..., i, ...], ...] along ``axis`` (index: integers,
+        the shape of a except along axis)."""
+        return np.take_along_axis(a, index, axis=axis)
+
+    def scatter_add_along(self, shape, index, values, axis):
+        """The adjoint of ``gather``: zeros of ``shape`` with ``values`` added at ``index``
+        along ``axis`` (repeated indices accumulate)."""
+        out = np.zeros(shape, dtype=values.dtype)
+        grid = list(np.indices(index.shape, sparse=True))
+        grid[axis] = index
+        np.add.at(out, tuple(grid), values)
+        return out
+
+    # ---- optimizer updates, in place on parameter and state (PyTorch's rules) ----
+    def sgd_update(self, param, grad, buf, lr, momentum, dampening, nesterov, weight_decay):
+        """One SGD step on ``param``; returns the momentum buffer (``buf``, updated in place,
+        or a new one when ``buf`` is None on the first step; None without momentum)."""
+        g = grad + weight_decay * param if weight_decay else grad
+        if momentum:
+            if buf is None:
+                buf = np.array(g)
+            else:
+                buf *= momentum
+                buf += (1 - dampening) * g
+            g = g + momentum * buf if nesterov else buf
+        param -= lr * g
+        return buf
+
+    def adam_update(self, param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps,
+                    weight_decay, decoupled):
+        """One Adam (``decoupled``: AdamW) step on ``param`` at step count ``step`` (from 1),
+        updating the moments ``exp_avg`` and ``exp_avg_sq`` in place."""
+        if decoupled:
+            param *= 1 - lr * weight_decay
+            g = grad
+        else:
+            g = grad + weight_decay * param if weight_decay else grad
+        exp_avg *= beta1
+        exp_avg += (1 - beta1) * g
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * g * g
+        step_size = lr / (1 - beta1 ** step)
+        # math.sqrt: a Python float keeps float32 moments in float32 (a numpy float64 would not).
+        denom = np.sqrt(exp_avg_sq) / math.sqrt(1 - beta2 ** step) + eps
+        param -= (step_size * exp_avg / denom).astype(param.dtype, copy=False)
+
+    # ---- activations (the array forms in tinygrad_edu/activations.py, the registry) ----
     def activation(self, code, x, slope):
-        if code == sm.RELU:
-            return np.maximum(x, 0)
-        if code == sm.LEAKY_RELU:
-            return np.where(x > 0, x, x * x.dtype.type(slope))
-        if code == sm.SIGMOID:
-            return _sigmoid(x)
-        if code == sm.TANH:
-            return np.tanh(x)
-        if code == sm.GELU:
-            return 0.5 * x * (1 + _erf(x * x.dtype.type(sm.SQRT_HALF)))
-        if code == sm.GELU_TANH:
-            c = x.dtype.type(sm.SQRT_2_OVER_PI)
-            return 0.5 * x * (1 + np.tanh(c * (x + x.dtype.type(sm.GELU_TANH_C) * x ** 3)))
-        if code == sm.SILU:
-            return x * _sigmoid(x)
-        return x
+        return sm.activate_array(code, x, slope)
 
     def activation_backward(self, code, x, y, grad, slope):
         """grad * d activation / dx, given input ``x`` and output ``y``."""
-        if code == sm.RELU:
-            return np.where(x > 0, grad, 0).astype(grad.dtype, copy=False)
-        if code == sm.LEAKY_RELU:
-            return np.where(x > 0, grad, grad * grad.dtype.type(slope))
-        if code == sm.SIGMOID:
-            return grad * y * (1 - y)
-        if code == sm.TANH:
-            return grad * (1 - y * y)
-        if code == sm.GELU:
-            t = x.dtype.type
-            cdf = 0.5 * (1 + _erf(x * t(sm.SQRT_HALF)))
-            return grad * (cdf + x * t(sm.INV_SQRT_2PI) * np.exp(-0.5 * x * x))
-        if code == sm.GELU_TANH:
-            t = x.dtype.type
-            th = np.tanh(t(sm.SQRT_2_OVER_PI) * (x + t(sm.GELU_TANH_C) * x ** 3))
-            d_inner = t(sm.SQRT_2_OVER_PI) * (1 + t(3 * sm.GELU_TANH_C) * x * x)
-            return grad * (0.5 * (1 + th) + 0.5 * x * (1 - th * th) * d_inner)
-        if code == sm.SILU:
-            s = _sigmoid(x)
-            return grad * s * (1 + x * (1 - s))
-        return grad
+        return sm.backward_array(code, x, y, grad, slope)
 
     # ---- the fused layer: activation(x @ W + b) ----
     def linear_act_forward(self, x, w, b, code, slope):

@@ -87,16 +87,17 @@ def _tensor_jacobians(fn, inputs, eps):
     numeric = {i: np.zeros_like(analytic[i]) for i in targets}
     with no_grad():
         for i in targets:
-            data = inputs[i].data
-            # Index the array itself (in C order, like ravel): reshape(-1) of a non-contiguous
-            # array would be a copy, and perturbing a copy changes nothing.
-            for j, element in enumerate(np.ndindex(data.shape)):
-                original = data[element]
-                data[element] = original + eps
+            data, be = inputs[i].data, inputs[i]._device.backend
+            host = np.array(inputs[i].numpy())   # the original values, read once
+            # Each element is changed in place through the backend (in C order, like ravel),
+            # so fn sees the perturbed tensor itself, non-contiguous or on a device.
+            for j, element in enumerate(np.ndindex(host.shape)):
+                original = host[element]
+                be.setitem_(data, element, original + eps)
                 plus = np.array(fn(*inputs).numpy(), dtype=np.float64).ravel()
-                data[element] = original - eps
+                be.setitem_(data, element, original - eps)
                 minus = np.array(fn(*inputs).numpy(), dtype=np.float64).ravel()
-                data[element] = original
+                be.setitem_(data, element, original)
                 numeric[i][:, j] = (plus - minus) / (2 * eps)
     return analytic, numeric, targets
 

@@ -17,8 +17,9 @@ import math
 
 import numpy as np
 
+from ..activations import ACTIVATIONS
 from ..errors import ArgumentError, DTypeError, ShapeError
-from .activations import RELU_FAMILY, canonical_activation
+from .activations import canonical_activation
 from ..random import get_generator
 from ..tensor import Tensor
 
@@ -26,8 +27,9 @@ __all__ = ["fans", "zeros_", "constant_", "uniform_", "normal_", "xavier_uniform
            "xavier_normal_", "he_uniform_", "he_normal_", "kaiming_uniform_", "kaiming_normal_",
            "INIT_SCHEMES", "init_weight_"]
 
-# Activations for which "auto" chooses He initialization; all others get Xavier.
-_HE_ACTIVATIONS = RELU_FAMILY + ("gelu", "silu")
+# Activations for which "auto" chooses He initialization (the registry's default); all others
+# get Xavier.
+_HE_ACTIVATIONS = tuple(spec.name for spec in ACTIVATIONS.values() if spec.init == "he_normal")
 INIT_SCHEMES = ("auto", "zeros", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal",
                 "kaiming_uniform", "kaiming_normal")
 
@@ -40,7 +42,10 @@ def _check(tensor, op):
 
 
 def _fill(tensor, values):
-    tensor.data[...] = np.asarray(values, dtype=tensor.dtype)
+    """Write ``values`` (drawn on the host by the library generator) into ``tensor``, wherever
+    it lives."""
+    be = tensor._device.backend
+    be.assign_(tensor.data, be.asarray(np.broadcast_to(values, tensor.shape), tensor.dtype))
     return tensor
 
 

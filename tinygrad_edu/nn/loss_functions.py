@@ -44,7 +44,7 @@ def _pair(input, target, op, reduction):
     if input.dtype.kind != "f":
         raise DTypeError(f"{op}: input must be floating, got dtype {input.dtype}")
     if not isinstance(target, Tensor):
-        target = Tensor(target, dtype=input.dtype)
+        target = Tensor(target, dtype=input.dtype, device=input.device)
     elif target.dtype != input.dtype:
         target = target.astype(input.dtype)
     if target.shape != input.shape:
@@ -83,10 +83,10 @@ def binary_cross_entropy(input, target, reduction="mean"):
     """
     op = "binary_cross_entropy"
     input, target = _pair(input, target, op, reduction)
-    p = input.numpy()
-    if p.size and not ((p >= 0) & (p <= 1)).all():
+    lo, hi = _extremes(input)
+    if input.numel() and not (lo >= 0 and hi <= 1):   # NaN fails both
         raise ArgumentError(f"{op}: input must hold probabilities in [0, 1], got values from "
-                            f"{np.nanmin(p):g} to {np.nanmax(p):g} (or NaN); pass raw scores to "
+                            f"{lo:g} to {hi:g} (nan: the input holds NaN); pass raw scores to "
                             "binary_cross_entropy_with_logits instead")
     loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
     return _reduce(loss, reduction)
@@ -103,28 +103,39 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     return _reduce(softplus - input * target, reduction)
 
 
+def _extremes(t):
+    """The smallest and largest value of ``t`` as Python numbers (NaN if it holds NaN): two
+    numbers come to the host, whatever the device."""
+    if not t.numel():
+        return 0, 0
+    be = t._device.backend
+    return (be.to_numpy(be.min(t.data, None, False)).item(),
+            be.to_numpy(be.max(t.data, None, False)).item())
+
+
 def _class_targets(target, logits, op):
-    """``target`` as an int64 numpy array of class indices checked against ``logits``."""
-    if isinstance(target, Tensor):
-        target = target.numpy()
-    elif isinstance(target, numbers.Integral) and not isinstance(target, bool):
+    """``target`` as an integer Tensor of class indices on ``logits``' device, checked."""
+    if isinstance(target, numbers.Integral) and not isinstance(target, bool):
         target = np.asarray(target)
     elif isinstance(target, (list, tuple)):
         target = np.asarray(target)
-    if not isinstance(target, (np.ndarray, np.generic)) or target.dtype.kind not in "iu":
+    if not isinstance(target, (np.ndarray, np.generic, Tensor)) \
+            or target.dtype.kind not in "iu":
         kind = getattr(target, "dtype", type(target).__name__)
         raise DTypeError(f"{op}: target must hold integer class indices (a numpy int array "
                          f"or an integer Tensor), got {kind}")
+    target = target.to(logits.device) if isinstance(target, Tensor) \
+        else Tensor(target, device=logits.device)
     batch_shape = logits.shape[:-1]
     if target.shape != batch_shape:
         raise ShapeError(f"{op}: logits of shape {logits.shape} need a target of shape "
                          f"{batch_shape} (one class index per example), got {target.shape}")
     classes = logits.shape[-1]
-    bad = (target < 0) | (target >= classes)
-    if bad.any():
-        raise IndexingError(f"{op}: target holds class index {target[bad].flat[0]} but logits "
-                            f"have {classes} classes (valid: 0..{classes - 1})")
-    return target.astype(np.int64)
+    lo, hi = _extremes(target)
+    if lo < 0 or hi >= classes:
+        raise IndexingError(f"{op}: target holds class index {lo if lo < 0 else hi} but "
+                            f"logits have {classes} classes (valid: 0..{classes - 1})")
+    return target
 
 
 def cross_entropy(input, target, reduction="mean"):
@@ -146,7 +157,6 @@ def cross_entropy(input, target, reduction="mean"):
                          f"{input.shape}")
     target = _class_targets(target, input, op)
     log_probs = input.log_softmax(axis=-1)
-    if input.ndim == 1:
-        return -log_probs[int(target)]
-    loss = -log_probs[np.arange(input.shape[0]), target]
-    return _reduce(loss, reduction)
+    # The gather runs on the logits' device: target[i] picks log_probs[i, target[i]].
+    picked = log_probs.gather(-1, target.reshape(*target.shape, 1)).reshape(*target.shape)
+    return -picked if input.ndim == 1 else _reduce(-picked, reduction)

@@ -12,9 +12,9 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..tensor import context
+from ..backends import Device
 from ..errors import ArgumentTypeError, DTypeError, ShapeError, TinygradEduError
-from ..tensor import Tensor
+from ..tensor import Tensor, context
 
 __all__ = ["Parameter", "Module", "ModuleList", "Sequential", "RemovableHandle",
            "IncompatibleKeys", "StateDictError"]
@@ -188,9 +188,30 @@ class Module:
             raise DTypeError(f"{type(self).__name__}.astype: parameters must be floating, got "
                              f"{dtype}")
         for p in self.parameters():
-            p.data = p._device.backend.asarray(p.numpy().astype(dtype), dtype)
+            p.data = p._device.backend.cast(p.data, dtype)
             p.grad = None
         return self
+
+    def to(self, target):
+        """Move every parameter (and its gradient) in place to ``target``, a device such as
+        ``"cuda"``, or convert them to ``target``, a dtype (as ``astype``); returns self.
+
+        Optimizers built before a move follow their parameters: their state moves with them on
+        the next ``step()``.
+        """
+        if not isinstance(target, (str, Device)):
+            return self.astype(target)
+        for p in self.parameters():
+            p._relocate_(target)
+        return self
+
+    def cpu(self):
+        """``to("cpu")``."""
+        return self.to("cpu")
+
+    def cuda(self):
+        """``to("cuda")``."""
+        return self.to("cuda")
 
     def double(self):
         """Parameters as float64 (for gradcheck); returns self."""
@@ -232,7 +253,8 @@ class Module:
                                  f"{value.dtype}; expected numbers")
         for name, p in own.items():
             if name in state:
-                p.data[...] = np.asarray(state[name]).astype(p.dtype)
+                be = p._device.backend
+                be.assign_(p.data, be.asarray(np.asarray(state[name]), p.dtype))
         return IncompatibleKeys(missing, unexpected)
 
     def save(self, path):

@@ -6,7 +6,7 @@ needs. ``Function.apply`` wraps arrays into Tensors and records the graph edge.
 """
 
 from . import context
-from ..errors import GradError
+from ..errors import DeviceError
 from ..graph import topological_order
 
 __all__ = ["Function", "sum_to_shape", "backpropagate"]
@@ -48,9 +48,9 @@ class Function:
         needs, arrays = [], []
         for t in tensors:
             if t._device is not device:
-                raise GradError(f"{cls.op}: inputs are on different devices "
-                                f"({', '.join(x.device for x in tensors)}); move them to one "
-                                "device first")
+                raise DeviceError(f"{cls.op}: inputs are on different devices, "
+                                  f"{device.name!r} and {t.device!r}; move them to one device "
+                                  f"first, e.g. x.to({device.name!r})")
             needs.append(t.requires_grad)
             arrays.append(t.data)
         ctx = cls()
@@ -93,7 +93,6 @@ def backpropagate(root, seed):
     Visits tensors in reverse topological order so each one's gradient is complete (summed
     over all its uses) before it is passed to its inputs, then adds it to the tensor's ``.grad``.
     """
-    backend = root._device.backend
     grads = {id(root): seed}
     owned = set()   # ids whose gradient array nothing else references (see fresh_grads)
     for node in reversed(topological_order(root, _grad_inputs)):
@@ -104,16 +103,19 @@ def backpropagate(root, seed):
         ctx = node._ctx
         if ctx is None:
             continue
+        # The node's backend (its inputs' device) handles what its backward returned: only
+        # a device move has an output on another device than its input.
+        backend = ctx.backend
         for parent, pg in zip(ctx.parents, ctx.backward(g)):
             if pg is None or not parent.requires_grad:
                 continue
             if pg.shape != parent.data.shape:
                 pg = sum_to_shape(backend, pg, parent.data.shape)
             if pg.dtype != parent.dtype:
-                pg = pg.astype(parent.dtype)
+                pg = backend.cast(pg, parent.dtype)
             key = id(parent)
             if key in grads:
-                grads[key] = grads[key] + pg
+                grads[key] = backend.add(grads[key], pg)
                 owned.add(key)
             else:
                 grads[key] = pg

@@ -4,7 +4,7 @@ import numpy as np
 
 from . import primitives
 from .. import activations as sm
-from ..errors import ArgumentError, AxisError, DTypeError, ShapeError
+from ..errors import ArgumentError, AxisError, DeviceError, DTypeError, ShapeError
 from .tensor import Tensor
 from .validation import broadcast_shape, normalize_axis
 
@@ -14,10 +14,13 @@ __all__ = ["cat", "stack", "where", "linear_act"]
 def _as_tensor_list(tensors, op):
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)) or not tensors:
         raise ArgumentError(f"{op}: expected a non-empty list or tuple of Tensors")
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    first = next((t for t in tensors if isinstance(t, Tensor)), None)
+    device = "cpu" if first is None else first.device
+    tensors = [t if isinstance(t, Tensor) else Tensor(t, device=device) for t in tensors]
     devices = {t.device for t in tensors}
     if len(devices) > 1:
-        raise ArgumentError(f"{op}: tensors are on different devices {sorted(devices)}")
+        raise DeviceError(f"{op}: tensors are on different devices {sorted(devices)}; move them "
+                          f"to one device first, e.g. t.to({device!r})")
     return tensors
 
 
@@ -52,7 +55,8 @@ def stack(tensors, axis=0):
 def where(condition, a, b):
     """Elementwise ``a`` where ``condition`` is true, else ``b`` (broadcasting all three)."""
     if not isinstance(condition, Tensor):
-        condition = Tensor(condition)
+        like = a if isinstance(a, Tensor) else b
+        condition = Tensor(condition, device=like.device if isinstance(like, Tensor) else "cpu")
     if condition.dtype != np.bool_:
         raise DTypeError(f"where: condition must be a boolean tensor, got dtype "
                          f"{condition.dtype}; build it with a comparison such as x > 0")

@@ -43,16 +43,16 @@ class TensorCreation:
         return cls._filled("full", (tuple(shape),), fill_value, dtype, requires_grad, device)
 
     @classmethod
-    def zeros_like(cls, other, dtype=None, requires_grad=False):
-        """Zeros with ``other``'s shape, dtype and device."""
+    def zeros_like(cls, other, dtype=None, requires_grad=False, device=None):
+        """Zeros with ``other``'s shape, and its dtype and device unless given."""
         return cls._filled("zeros_like", (other.shape,), 0, dtype or other.dtype, requires_grad,
-                           other._device)
+                           other._device if device is None else device)
 
     @classmethod
-    def ones_like(cls, other, dtype=None, requires_grad=False):
-        """Ones with ``other``'s shape, dtype and device."""
+    def ones_like(cls, other, dtype=None, requires_grad=False, device=None):
+        """Ones with ``other``'s shape, and its dtype and device unless given."""
         return cls._filled("ones_like", (other.shape,), 1, dtype or other.dtype, requires_grad,
-                           other._device)
+                           other._device if device is None else device)
 
     @classmethod
     def _random(cls, where, draw, shape, dtype, requires_grad, device):
@@ -60,6 +60,7 @@ class TensorCreation:
         dtype = check_dtype(np.float32 if dtype is None else dtype, where)
         if dtype.kind != "f":
             raise DTypeError(f"{where}: random tensors are floating, got dtype {dtype}")
+        device = get_device(device)   # before drawing: a refused device leaves the stream as is
         return cls(draw(get_generator(), shape, dtype), requires_grad, device=device)
 
     @classmethod

@@ -83,7 +83,9 @@ class TensorActivations:
         """
         self._require_float(op)
         axes = normalize_axis(axis, self.ndim, op)
-        shift = self.data.max(axis=axes, keepdims=True) if self.numel() else self.data
+        be = self._device.backend
+        shift = be.max(self.data, axes, True) if self.numel() else self.data
         # An infinite max would give inf - inf.
-        shift = self._const(np.where(np.isfinite(shift), shift, 0), self.dtype)
+        shift = be.where(be.isfinite(shift), shift, self.dtype.type(0))
+        shift = self._op_result(shift, self._device, False)
         return self - shift, shift, axes

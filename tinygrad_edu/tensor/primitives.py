@@ -9,7 +9,7 @@ from .autodiff import Function
 
 __all__ = ["Add", "Sub", "Mul", "Div", "Neg", "Reciprocal", "Pow", "Exp", "Log", "Sqrt", "Abs",
            "Clip", "Where", "Cast", "Matmul", "Sum", "Max", "Reshape", "Transpose", "GetItem",
-           "Cat", "Activation", "LinearAct"]
+           "Cat", "Gather", "ToDevice", "Activation", "LinearAct"]
 
 
 class Add(Function):
@@ -105,14 +105,18 @@ class Pow(Function):
             d_base = be.mul(b, be.pow(a, be.add(b, -1)))
             # a^0 is constant in a; b * a^(b-1) alone would give 0 * inf = nan at a = 0.
             d_base = be.where(be.compare("equal", b, 0), 0, d_base)
-            da = be.mul(g, d_base).astype(g.dtype, copy=False)
+            da = _as_dtype(be, be.mul(g, d_base), g.dtype)
         if self.needs_input_grad[1]:
             at_zero = be.compare("equal", a, 0)
             log_a = be.where(at_zero, 0, be.log(be.where(at_zero, 1, be.abs(a))))
             # a^b is not real-differentiable in b where a < 0: report nan, as PyTorch does.
             log_a = be.where(be.compare("less", a, 0), float("nan"), log_a)
-            db = be.mul(g, be.mul(self.out, log_a)).astype(g.dtype, copy=False)
+            db = _as_dtype(be, be.mul(g, be.mul(self.out, log_a)), g.dtype)
         return da, db
+
+
+def _as_dtype(be, x, dtype):
+    return x if x.dtype == dtype else be.cast(x, dtype)
 
 
 class Exp(Function):
@@ -204,10 +208,10 @@ class Cast(Function):
 
     def forward(self, a, dtype=None):
         self.in_dtype = a.dtype
-        return a.astype(dtype)
+        return self.backend.cast(a, dtype)
 
     def backward(self, g):
-        return (g.astype(self.in_dtype),)
+        return (self.backend.cast(g, self.in_dtype),)
 
 
 class Matmul(Function):
@@ -282,7 +286,7 @@ class Max(Function):
         be = self.backend
         if not self.keepdims:
             g = be.reshape(g, _keepdims_shape(self.in_shape, self.axis))
-        mask = self.winners.astype(g.dtype)
+        mask = be.cast(self.winners, g.dtype)
         count = be.sum(mask, self.axis, True)
         return (be.mul(mask, be.mul(g, be.reciprocal(count))),)
 
@@ -344,6 +348,37 @@ class Cat(Function):
                          if needed else None)
             start += size
         return tuple(grads)
+
+
+class Gather(Function):
+    """out = a's elements at ``index`` along ``axis`` (take_along_axis);  da = zeros with g
+    added at index (repeated indices accumulate)."""
+    op = "gather"
+
+    def forward(self, a, index=None, axis=-1):
+        self.in_shape, self.index, self.axis = a.shape, index, axis
+        return self.backend.gather(a, index, axis)
+
+    def backward(self, g):
+        return (self.backend.scatter_add_along(self.in_shape, self.index, g, self.axis),)
+
+
+class ToDevice(Function):
+    """out = a's values on ``device``;  da = g moved back to a's device."""
+    op = "to_device"
+
+    @classmethod
+    def apply(cls, tensor, device=None):
+        out = super().apply(tensor, device=device)
+        out._device = device   # the one op whose output lives on another device
+        return out
+
+    def forward(self, a, device=None):
+        self.target = device.backend
+        return self.target.asarray(self.backend.to_numpy(a), a.dtype)
+
+    def backward(self, g):
+        return (self.backend.asarray(self.target.to_numpy(g), g.dtype),)
 
 
 class Activation(Function):

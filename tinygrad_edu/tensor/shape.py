@@ -70,8 +70,36 @@ class TensorShapeOps:
         axis = axis % (self.ndim + 1)
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
+    def gather(self, dim, index):
+        """Values picked along ``dim`` by the integer tensor ``index`` (PyTorch's gather:
+        ``out[i][j] = self[i][index[i][j]]`` for dim 1). ``index`` has this tensor's number of
+        dimensions and its sizes except along ``dim``; its values must lie in
+        ``0..shape[dim] - 1``. Repeated indices accumulate their gradients."""
+        axis = normalize_axis(dim, self.ndim, "gather")[0]
+        if not isinstance(index, TensorShapeOps):
+            raise IndexingError(f"gather: index must be an integer Tensor, got "
+                                f"{type(index).__name__}")
+        if index.dtype.kind not in "iu":
+            raise IndexingError(f"gather: index must hold integers, got dtype {index.dtype}")
+        if index.ndim != self.ndim or any(
+                i != axis and m != n for i, (m, n) in enumerate(zip(index.shape, self.shape))):
+            raise ShapeError(f"gather: index of shape {index.shape} does not fit a tensor of "
+                             f"shape {self.shape} along dim {dim}; it needs {self.ndim} "
+                             f"dimensions and the same sizes except along dim {dim}")
+        if index._device is not self._device:
+            index = index.to(self._device)
+        if index.numel():
+            be = self._device.backend
+            lo = be.to_numpy(be.min(index.data, None, False)).item()
+            hi = be.to_numpy(be.max(index.data, None, False)).item()
+            if lo < 0 or hi >= self.shape[axis]:
+                bad = lo if lo < 0 else hi
+                raise IndexingError(f"gather: index holds {bad} but dim {dim} has size "
+                                    f"{self.shape[axis]} (valid: 0..{self.shape[axis] - 1})")
+        return primitives.Gather.apply(self, index=index.data, axis=axis)
+
     def __getitem__(self, index):
-        index = _normalize_index(index)
+        index = _normalize_index(self, index)
         try:
             return primitives.GetItem.apply(self, index=index)
         except IndexError as exc:
@@ -79,20 +107,30 @@ class TensorShapeOps:
                                 f"{self.shape}: {exc}") from None
 
 
-
-def _normalize_index(index):
+def _normalize_index(tensor, index):
+    """``index`` with its integer or boolean arrays (Tensors, numpy arrays, lists) moved to
+    ``tensor``'s device, where the backend gathers with them."""
     parts = index if isinstance(index, tuple) else (index,)
+    backend = tensor._device.backend
     out = []
     for part in parts:
         if isinstance(part, TensorShapeOps):   # a Tensor
-            part = part.numpy()
-        if isinstance(part, list):
-            part = np.array(part)
-        if isinstance(part, np.ndarray) and part.dtype.kind not in "iub":
-            raise IndexingError(f"getitem: index arrays must hold integers or booleans, got "
-                                f"dtype {part.dtype}")
-        if isinstance(part, (float, np.floating, str)):
+            if part._device is tensor._device:
+                array = part.data
+            else:
+                host = part.numpy()
+                array = backend.asarray(host, host.dtype)
+        elif isinstance(part, (list, np.ndarray)):
+            host = np.array(part)
+            array = backend.asarray(host, host.dtype)
+        elif isinstance(part, (float, np.floating, str)):
             raise IndexingError(f"getitem: index {part!r} must be an int, slice, None, "
                                 "Ellipsis or an integer array")
-        out.append(part)
+        else:
+            out.append(part)
+            continue
+        if array.dtype.kind not in "iub":
+            raise IndexingError(f"getitem: index arrays must hold integers or booleans, got "
+                                f"dtype {array.dtype}")
+        out.append(array)
     return tuple(out) if isinstance(index, tuple) else out[0]

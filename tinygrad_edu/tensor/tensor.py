@@ -9,11 +9,11 @@ import numbers
 
 import numpy as np
 
-from . import primitives
-from ..backends import get_device
-from .creation import TensorCreation
+from ..backends import Device, get_device
 from ..errors import ArgumentError, DTypeError, GradError, ShapeError
+from . import primitives
 from .autodiff import backpropagate
+from .creation import TensorCreation
 from .nonlinear import TensorActivations
 from .shape import TensorShapeOps
 from .validation import (as_numpy_array, broadcast_shape, check_dtype, check_nonempty_reduction,
@@ -144,12 +144,35 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
         if self.device != "cpu":
             extras.append(f"device={self.device!r}")
         if self._ctx is not None:
-            extras.append(f"op={self._op}")
+            extras.append(f"op={self.op}")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         if self.label:
             extras.append(f"label={self.label!r}")
         return f"Tensor({body}, {', '.join(extras)})"
+
+    def copy_(self, src):
+        """Overwrite this tensor's values in place with ``src`` (a Tensor, numpy array, nested
+        list or number), broadcast to this tensor's shape and converted to its dtype and device;
+        returns self. Not recorded in the graph: use it to set parameters, as PyTorch users do
+        under ``no_grad``.
+
+        >>> layer.bias.copy_([0.5, -0.5])   # doctest: +SKIP
+        """
+        be = self._device.backend
+        if isinstance(src, Tensor):
+            if src._device is not self._device:
+                src = src.detach().to(self._device)
+            array = src.data if src.dtype == self.dtype else be.cast(src.data, self.dtype)
+        else:
+            array = be.asarray(as_numpy_array(src, self.dtype), self.dtype)
+        if tuple(array.shape) != self.shape:
+            if broadcast_shape("copy_", array.shape, self.shape) != self.shape:
+                raise ShapeError(f"copy_: a source of shape {tuple(array.shape)} cannot fill a "
+                                 f"tensor of shape {self.shape}")
+            array = be.broadcast_to(array, self.shape)
+        be.assign_(self.data, array)
+        return self
 
     def detach(self):
         """A tensor sharing this one's data, cut off from the graph (no grad)."""
@@ -169,8 +192,52 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
         if dtype == self.dtype:
             return self
         if self.requires_grad and dtype.kind != "f":
-            return Tensor._wrap(self.data.astype(dtype), self._device)
+            return Tensor._wrap(self._device.backend.cast(self.data, dtype), self._device)
         return primitives.Cast.apply(self, dtype=dtype)
+
+    def to(self, *args, device=None, dtype=None):
+        """This tensor on ``device`` and/or as ``dtype``, as in PyTorch: ``t.to("cuda")``,
+        ``t.to(np.float64)``, ``t.to("cpu", np.float32)``. Returns self when nothing changes;
+        otherwise a new tensor, and gradients flow back to this one (a move is differentiable).
+        """
+        for arg in args:
+            if isinstance(arg, (str, Device)):
+                if device is not None:
+                    raise ArgumentError(f"to: device given twice ({device!r} and {arg!r})")
+                device = arg
+            elif dtype is None:
+                dtype = arg
+            else:
+                raise ArgumentError(f"to: expected a device and/or a dtype, got {args!r}")
+        out = self if dtype is None else self.astype(dtype)
+        if device is not None:
+            target = get_device(device)
+            if target is not out._device:
+                out = primitives.ToDevice.apply(out, device=target)
+        return out
+
+    def cpu(self):
+        """This tensor on the CPU (self when it is there already)."""
+        return self.to("cpu")
+
+    def cuda(self):
+        """This tensor on the GPU (``to("cuda")``); a clear error says what is missing when
+        CUDA cannot be used here."""
+        return self.to("cuda")
+
+    def _relocate_(self, device):
+        """Move this leaf's data and gradient to ``device`` in place (``Module.to``)."""
+        target = get_device(device)
+        if target is self._device:
+            return self
+        if self._ctx is not None:
+            raise GradError("to: only leaf tensors (parameters) can move in place; use "
+                            "t.to(device), which returns a moved copy")
+        self.data = target.backend.asarray(self.numpy(), self.dtype)
+        if self.grad is not None:
+            self.grad._relocate_(target)
+        self._device = target
+        return self
 
     def float(self):
         """This tensor as float32."""
@@ -377,11 +444,13 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
                                 f".sum()) or pass grad= with shape {self.shape}")
             seed = backend.full(self.data.shape, 1, self.dtype)
         else:
-            seed = grad.data if isinstance(grad, Tensor) else as_numpy_array(grad, self.dtype)
-            if tuple(seed.shape) != self.shape:
-                raise ShapeError(f"backward: grad has shape {tuple(seed.shape)} but the output "
-                                 f"has shape {self.shape}; they must match")
-            seed = backend.asarray(seed, self.dtype)
+            if tuple(getattr(grad, "shape", np.shape(grad))) != self.shape:
+                raise ShapeError(f"backward: grad has shape "
+                                 f"{tuple(getattr(grad, 'shape', np.shape(grad)))} but the "
+                                 f"output has shape {self.shape}; they must match")
+            # A copy: the seed may become the output's .grad, which must not alias the caller's.
+            seed = backend.full(self.shape, 0, self.dtype)
+            Tensor._wrap(seed, self._device).copy_(grad)
         backpropagate(self, seed)
 
     def _accumulate_grad(self, g, owned=False):
@@ -389,12 +458,13 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
             # Leaves own a private copy: backward may hand the same array to several inputs,
             # and optimizers or clip_grad_norm_ change leaf gradients in place. ``owned``: the
             # engine knows nothing else references g (Function.fresh_grads), so no copy.
-            data = np.array(g) if self._ctx is None and not owned else g
+            backend = self._device.backend
+            data = backend.copy(g) if self._ctx is None and not owned else g
             self.grad = Tensor._wrap(data, self._device)
         elif self._ctx is None:
-            self.grad.data += g
+            self._device.backend.add_(self.grad.data, g)
         else:
-            self.grad.data = self.grad.data + g
+            self.grad.data = self._device.backend.add(self.grad.data, g)
 
 
 def _float_wins(a, b):
