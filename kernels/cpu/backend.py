@@ -17,9 +17,9 @@ benchmarks measured), ``"numba"`` (the tiled Numba kernel everywhere) or ``"blas
 
 The tiled kernel runs on all of Numba's threads for large products. Do not mix it with
 numpy's BLAS in one program: after each BLAS call an OpenBLAS thread busy-waits for ~0.1 s,
-and Numba's threads then fight it for the cores (a 512 x 512 product measured 1.4 ms alone,
-7.8 ms right after a BLAS call). The default route runs only single-threaded Numba code next
-to BLAS, so it is not affected.
+and Numba's threads then fight it for the cores, several times slower (README's "Numba
+backend" section has the figures). The default route runs only single-threaded Numba code
+next to BLAS, so it is not affected.
 """
 
 import numpy as np

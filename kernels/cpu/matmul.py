@@ -36,7 +36,7 @@ NC = 512      # columns of B per packed block: KC x NC float32 is 512 KB, half t
 PARALLEL_MIN_FLOPS = 2 ** 22   # below this, starting threads costs more than it gains
 SKINNY_MAX = 2   # up to this many rows, columns or depth, skip packing (skinny.py)
 
-_IDENTITY = 0  # scalar_math.IDENTITY, repeated here so the kernels import no Python module
+_IDENTITY = 0  # activations.IDENTITY, repeated here so the kernels import no Python module
 
 
 @njit(cache=True, fastmath={"contract"}, nogil=True)
@@ -96,7 +96,7 @@ def _transpose_into(b, k0, kc, c0, cols, dst):
     """dst[p, j] = b[c0 + j, k0 + p] for p < kc, j < cols, in 8 x 8 blocks.
 
     A plain double loop writes a new cache line per element; full 8 x 8 blocks have constant
-    trip counts, so LLVM unrolls them and the lines written stay in L1 (6x faster).
+    trip counts, so LLVM unrolls them and the lines written stay in L1.
     """
     for p0 in range(0, kc, 8):
         for j0 in range(0, cols, 8):
@@ -201,12 +201,10 @@ def gemm(a, b, z, y=None, bias=None, code=_IDENTITY, slope=0.0, route="auto"):
     - ``"blas"``: numpy's BLAS matmul, then bias and activation in one compiled pass;
     - ``"auto"`` (the backend's default): the skinny loops for one or two rows or depth (one
       example's layer and weight gradient), BLAS otherwise.
-      On the 2-core machine this was written on, ``benchmarks/run.py`` measured the tiled
-      kernel at 0.9-1.0x BLAS's rate on square float32 products of 128-1024, but behind it
-      on the ranking MLP's shapes: up to 1.6x BLAS's time at 32 rows, where packing the
-      weights costs as much as the product, and training steps 6-11% slower at batch
-      256-1024. The skinny loops beat BLAS on one example's weight gradient (k = 1, 5x) and
-      tie on its forward.
+      ``benchmarks/run.py`` measures why: the tiled kernel is close to BLAS on square
+      products but behind it on the ranking MLP's shapes, where packing the weights costs as
+      much as the product; the skinny loops beat BLAS on one example's weight gradient
+      (k = 1) and tie on its forward (README's benchmark section has the figures).
     """
     m, k = a.shape
     n = b.shape[1]

@@ -14,10 +14,11 @@ Each layer reads its weight matrix in place, row by row: a block of up to ``ROWS
 times 64 output columns (float32) is accumulated in registers while the inputs stream through,
 then bias and activation are applied as the block is stored.
 
-It runs on one thread. Splitting the rows over two threads made a 32-example batch 1.5x
-faster when nothing else ran, but a program that also calls numpy's BLAS has an OpenBLAS
-thread busy-waiting for ~0.1 s after each such call, and the two thread pools then fight for
-the cores: measured 35 µs -> 7.7 ms. Batch-1 latency, the point of this path, gains nothing.
+It runs on one thread. Splitting the rows over two threads made small batches faster when
+nothing else ran, but a program that also calls numpy's BLAS has an OpenBLAS thread
+busy-waiting for ~0.1 s after each such call, and the two thread pools then fight for the
+cores, making a call two orders of magnitude slower (README has the figures). Batch-1 latency,
+the point of this path, gains nothing from threads.
 
 >>> fast = model.compile()      # a snapshot of model's weights
 >>> scores = fast(x)            # numpy array, same values as model(x)

@@ -1,5 +1,5 @@
 """Plain numpy formulas of the activations: the tests' oracle, written independently of the
-library's ``scalar_math`` and backends."""
+library's activation registry and backends."""
 
 import math
 

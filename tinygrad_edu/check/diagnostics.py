@@ -17,14 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..nn import init
-from ..tensor.context import no_grad
 from ..errors import ArgumentError, ArgumentTypeError
-from ..nn.activations import RELU_FAMILY, Activation
+from ..nn import init
+from ..nn.activations import RELU_FAMILY, SATURATING, Activation
 from ..nn.layers import Layer, Neuron
 from ..nn.module import Module, Sequential
 from ..random import manual_seed
-from ..tensor import Tensor
+from ..tensor import Tensor, no_grad
 
 __all__ = ["DiagnosticWarning", "DeadUnitWarning", "ActivationScaleWarning", "NonFiniteWarning",
            "LayerStats", "ActivationMonitor", "init_demo", "format_init_demo"]
@@ -95,7 +94,7 @@ def _stats(batch, name, module, z, y):
     y2 = y.reshape(-1, units)
     act = module.activation
     dead = float(np.mean(np.all(y2 == 0, axis=0))) if act in RELU_FAMILY else None
-    saturated = float(np.mean(_saturated(y2, act))) if act in ("sigmoid", "tanh") else None
+    saturated = float(np.mean(_saturated(y2, act))) if act in SATURATING else None
     return LayerStats(
         batch=batch, layer=name, activation=act, units=units, examples=y2.shape[0],
         pre_mean=float(np.mean(z, dtype=np.float64)), pre_std=float(np.std(z, dtype=np.float64)),

@@ -3,7 +3,7 @@
 Orientation: weights are stored as ``(nin, nout)`` and layers compute ``x @ weight + bias``
 for a batch ``x`` of shape ``(batch, nin)``. This is the transpose of PyTorch's ``(out, in)``
 storage; a PyTorch ``nn.Linear`` weight ``W`` corresponds to our ``W.T``.
-Biases start at zero; weights follow ``init`` (see ``tinygrad_edu.init.init_weight_``).
+Biases start at zero; weights follow ``init`` (see ``tinygrad_edu.nn.init.init_weight_``).
 """
 
 import numbers

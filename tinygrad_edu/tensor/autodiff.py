@@ -1,8 +1,9 @@
 """The autodiff node: a ``Function`` runs one primitive forward and knows its backward.
 
-Each primitive in ``ops.py`` subclasses ``Function`` with ``forward(*arrays)`` and
+Each primitive in ``primitives.py`` subclasses ``Function`` with ``forward(*arrays)`` and
 ``backward(grad)`` side by side; the instance itself is the context that carries what backward
-needs. ``Function.apply`` wraps arrays into Tensors and records the graph edge.
+needs. ``Function.apply`` wraps arrays into Tensors and records the graph edge. Forward and
+backward compute only through ``self.backend``, the backend of the inputs' device.
 """
 
 from . import context

@@ -72,7 +72,7 @@ def linear_act(x, weight, bias=None, activation=None, negative_slope=0.01):
     """``activation(x @ weight + bias)`` as one fused op (one kernel on the Numba backend).
 
     ``x``: (..., nin); ``weight``: (nin, nout); ``bias``: (nout,) or None; ``activation``: a
-    name from ``scalar_math.ACTIVATION_CODES`` (``"relu"``, ``"gelu"``, ...) or None.
+    name from ``activations.ACTIVATION_CODES`` (``"relu"``, ``"gelu"``, ...) or None.
     """
     name = "identity" if activation is None else activation
     code = sm.activation_code(name)

@@ -1,10 +1,9 @@
 """Tensor nonlinearities: the activations and the softmax family.
 
-A mixin of ``Tensor``. The activations are one primitive (``primitives.Activation``) selected by a
-``scalar_math`` code; prelu and the softmax family are composed from primitives.
+A mixin of ``Tensor``. The activations are one primitive (``primitives.Activation``) selected
+by a code of the activation registry (``tinygrad_edu.activations``); prelu and the softmax
+family are composed from primitives.
 """
-
-import numpy as np
 
 from . import primitives
 from .. import activations as sm

@@ -382,7 +382,7 @@ class ToDevice(Function):
 
 
 class Activation(Function):
-    """out = f(a) for an activation code of ``scalar_math``;  da = g * f'(a)."""
+    """out = f(a) for an activation code of the registry (``activations``);  da = g * f'(a)."""
 
     def forward(self, a, code=0, slope=0.0, name=""):
         self.op, self.code, self.slope = name, code, slope

@@ -458,9 +458,9 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
             # Leaves own a private copy: backward may hand the same array to several inputs,
             # and optimizers or clip_grad_norm_ change leaf gradients in place. ``owned``: the
             # engine knows nothing else references g (Function.fresh_grads), so no copy.
-            backend = self._device.backend
-            data = backend.copy(g) if self._ctx is None and not owned else g
-            self.grad = Tensor._wrap(data, self._device)
+            if self._ctx is None and not owned:
+                g = self._device.backend.copy(g)
+            self.grad = Tensor._wrap(g, self._device)
         elif self._ctx is None:
             self._device.backend.add_(self.grad.data, g)
         else:
