@@ -9,7 +9,10 @@ that do not ask for one use it as the default, and ``cpu_backend`` runs only it 
 while the tests are collected then already live on it).
 
 Hypothesis: the default "quick" profile keeps runs short (the whole suite must stay within a
-few minutes on two cores); ``HYPOTHESIS_PROFILE=thorough`` runs many more examples.
+few minutes on two cores); ``HYPOTHESIS_PROFILE=ci`` is the same size but derandomized (every
+CI run tries the same examples, so a red run is reproducible and a green one is not luck) and
+keeps no example database; ``HYPOTHESIS_PROFILE=thorough`` runs many more examples, for local
+runs before a change lands.
 """
 
 import importlib
@@ -24,6 +27,8 @@ from tinygrad_edu.backends import get_device, set_backend
 # so hypothesis tests may use it.
 _QUIET = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 settings.register_profile("quick", deadline=None, max_examples=12, suppress_health_check=_QUIET)
+settings.register_profile("ci", deadline=None, max_examples=12, suppress_health_check=_QUIET,
+                          derandomize=True, database=None, print_blob=True)
 settings.register_profile("thorough", deadline=None, max_examples=300,
                           suppress_health_check=_QUIET)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))

@@ -68,13 +68,10 @@ def _specials(dtype):
                      800.0, -800.0, info.max, -info.max], dtype)
 
 
-# Where the two forms give different answers today. relu: the scalar form returns 0.0 * x for
-# x <= 0, which is NaN at -inf (np.maximum gives 0). gelu_tanh's derivative in float32: the
+# Where the two forms give different answers today. gelu_tanh's derivative in float32: the
 # array form's x * x overflows at the largest floats and 0 * inf is NaN; the scalar form
 # computes in float64 and gets 1 and 0.
 KNOWN_DIFFERENCES = {
-    ("relu", "forward", "float32"): [-np.inf],
-    ("relu", "forward", "float64"): [-np.inf],
     ("gelu_tanh", "backward", "float32"): [np.finfo(np.float32).max, -np.finfo(np.float32).max],
 }
 
@@ -94,6 +91,17 @@ def test_array_and_scalar_forms_agree_on_ieee_specials_except_the_known_cases(sp
         differ = x[~same].tolist()
         known = KNOWN_DIFFERENCES.get((spec.name, form, np.dtype(dtype).name), [])
         assert differ == known, f"{spec.name} {form}: the forms differ at {differ}"
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_relu_is_plus_zero_below_zero_and_keeps_nan_in_both_forms(dtype):
+    x = np.array([-np.inf, -2.0, -np.finfo(dtype).tiny, -0.0, 0.0, np.nan, 3.0], dtype)
+    expected = np.array([0.0, 0.0, 0.0, 0.0, 0.0, np.nan, 3.0])
+    scalar = _scalar_forward(sm.ACTIVATIONS["relu"], x)
+    array = sm.activate_array(sm.RELU, x, 0.0)
+    for form in (scalar, array):
+        np.testing.assert_array_equal(form, expected)
+        assert not np.signbit(form[:5]).any(), form   # +0.0, never -0.0
 
 
 def test_the_scalar_constants_are_the_registry_codes():

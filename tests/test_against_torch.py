@@ -1,11 +1,14 @@
 """Agreement with PyTorch, an independent implementation: random compositions of ops in float64
 (forward values and every leaf's gradient), each op alone, and the edge cases where conventions
-could differ (ties, kinks, clip bounds, pow at 0, extreme inputs)."""
+could differ (ties, kinks, clip bounds, pow at 0, extreme inputs, 0-d tensors, indices and
+integers)."""
 
 import numpy as np
 import pytest
 
+import tinygrad_edu as tg
 from tinygrad_edu import Tensor, Value, cat, linear_act, stack, where
+from tinygrad_edu.nn import functional as tgF
 
 from shape_strategies import make_array
 
@@ -51,6 +54,15 @@ UNARY = {
     "rdiv": (lambda x: 1.5 / _pos(x), lambda t: 1.5 / _pos(t)),
     "rsub": (lambda x: 1.5 - x, lambda t: 1.5 - t),
     "scale": (lambda x: x * 2.5 / 3.0, lambda t: t * 2.5 / 3.0),
+    "sin": (lambda x: x.sin(), torch.sin),
+    "cos": (lambda x: x.cos(), torch.cos),
+    "log2": (lambda x: _pos(x).log2(), lambda t: _pos(t).log2()),
+    "exp2": (lambda x: x.exp2(), torch.exp2),
+    "floor": (lambda x: x.floor(), torch.floor),
+    "ceil": (lambda x: x.ceil(), torch.ceil),
+    "round": (lambda x: x.round(), torch.round),
+    "sign": (lambda x: x.sign(), torch.sign),
+    "clamp_min": (lambda x: x.clamp(min=-0.5), lambda t: t.clamp(min=-0.5)),
 }
 
 BINARY = {
@@ -61,6 +73,9 @@ BINARY = {
     "pow": (lambda x, y: _pos(x) ** y, lambda t, u: _pos(t) ** u),
     "where": (lambda x, y: where(x > 0, x, y), lambda t, u: torch.where(t > 0, t, u)),
     "prelu": (lambda x, y: x.prelu(y), lambda t, u: torch.where(t > 0, t, t * u)),
+    "maximum": (lambda x, y: x.maximum(y), torch.maximum),
+    "minimum": (lambda x, y: x.minimum(y), torch.minimum),
+    "mod": (lambda x, y: x % _pos(y), lambda t, u: torch.remainder(t, _pos(u))),
 }
 
 
@@ -137,10 +152,14 @@ class _Program:
                 return x.softmax(axis), torch.softmax(t, axis)
             self.steps.append(f"log_softmax({axis})")
             return x.log_softmax(axis), torch.log_softmax(t, axis)
+        if kind == "shape" and rng.random() < 0.5:
+            dims = tuple(int(a) for a in rng.integers(-ndim, ndim, 2))
+            self.steps.append(f"transpose{dims}")
+            return x.transpose(*dims), t.transpose(*dims)
         if kind == "shape":
             perm = tuple(int(a) for a in rng.permutation(ndim))
-            self.steps.append(f"transpose{perm}")
-            return x.transpose(*perm), t.permute(*perm)
+            self.steps.append(f"permute{perm}")
+            return x.permute(*perm), t.permute(*perm)
         if kind == "reshape" or (kind == "index" and rng.random() < 0.3):
             self.steps.append("reshape(-1)+unsqueeze")
             return x.reshape(-1).unsqueeze(0), t.reshape(-1).unsqueeze(0)
@@ -250,7 +269,127 @@ def test_edge_cases_follow_torch_conventions(cpu_backend, ours, theirs, values):
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # 0 ** -0.5 is inf, as in torch
 def test_pow_gradients_at_zero_base_match_torch():
-    _compare(lambda x, y: x ** y, lambda t, u: t ** u, [0.0, 0.0, 2.0], [2.0, 0.5, 0.0])
+    # At a = 0 the exponent's gradient is 0 for b >= 0 and -inf (inf * log 0) for b < 0.
+    _compare(lambda x, y: x ** y, lambda t, u: t ** u, [0.0, 0.0, 2.0, 0.0, 0.0],
+             [2.0, 0.5, 0.0, -1.0, -0.5])
+
+
+S = slice(None)
+# The ops added for PyTorch users, each alone: name -> (ours, torch's, input arrays).
+RNG = np.random.default_rng(4)
+A, B = make_array(RNG, (3, 4)), make_array(RNG, (2, 3, 4))
+EVERYDAY = {
+    "prod_dim": (lambda x: x.prod(1), lambda t: t.prod(1), [A]),
+    "prod_all": (lambda x: x.prod(), lambda t: t.prod(), [A]),
+    "prod_keepdim": (lambda x: x.prod(0, keepdim=True), lambda t: t.prod(0, keepdim=True), [A]),
+    "prod_zeros": (lambda x: x.prod(1), lambda t: t.prod(1),
+                   [[[2.0, 0.0, 3.0], [0.0, 0.0, 4.0], [1.0, -2.0, 3.0]]]),
+    "var": (lambda x: x.var(1), lambda t: t.var(1), [A]),
+    "var_all_correction_0": (lambda x: x.var(correction=0), lambda t: t.var(correction=0), [B]),
+    "var_dims_keepdim": (lambda x: x.var((0, 2), keepdim=True),
+                         lambda t: t.var((0, 2), keepdim=True), [B]),
+    "std": (lambda x: x.std(0, ddof=0), lambda t: t.std(0, correction=0), [A]),
+    "std_all": (lambda x: x.std(), lambda t: t.std(), [B]),
+    "cumsum": (lambda x: x.cumsum(1), lambda t: t.cumsum(1), [B]),
+    "cumsum_negative_dim": (lambda x: x.cumsum(dim=-3), lambda t: t.cumsum(-3), [B]),
+    "round_decimals": (lambda x: x.round(decimals=1), lambda t: t.round(decimals=1), [A]),
+    "round_halves": (lambda x: x.round(), torch.round, [[0.5, 1.5, 2.5, -0.5, -1.5]]),
+    "maximum_ties": (lambda x, y: x.maximum(y), torch.maximum, [[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]]),
+    "minimum_broadcast": (lambda x, y: tg.minimum(x, y), torch.minimum, [A, B]),
+    "clamp_both": (lambda x: x.clamp(-0.5, 0.5), lambda t: t.clamp(-0.5, 0.5), [A]),
+    "view": (lambda x: x.view(4, -1), lambda t: t.view(4, -1), [B]),
+    "contiguous": (lambda x: x.t().contiguous(), lambda t: t.t().contiguous(), [A]),
+    "squeeze_all": (lambda x: x.reshape(3, 1, 4, 1).squeeze(),
+                    lambda t: t.reshape(3, 1, 4, 1).squeeze(), [A]),
+    "squeeze_dim": (lambda x: x.reshape(3, 1, 4).squeeze(1),
+                    lambda t: t.reshape(3, 1, 4).squeeze(1), [A]),
+    "squeeze_other_size": (lambda x: x.squeeze(0), lambda t: t.squeeze(0), [A]),
+    "unsqueeze": (lambda x: x.unsqueeze(dim=-1), lambda t: t.unsqueeze(-1), [A]),
+    "expand": (lambda x: x[:1].expand(2, 5, 4), lambda t: t[:1].expand(2, 5, 4), [A]),
+    "expand_minus_one": (lambda x: x.expand(2, -1, -1), lambda t: t.expand(2, -1, -1), [A]),
+    "repeat": (lambda x: x.repeat(2, 1, 3), lambda t: t.repeat(2, 1, 3), [A]),
+    "flip": (lambda x: x.flip((0, 2)), lambda t: t.flip((0, 2)), [B]),
+    "transpose": (lambda x: x.transpose(0, 2), lambda t: t.transpose(0, 2), [B]),
+    "transpose_2d": (lambda x: x.transpose(0, 1), lambda t: t.transpose(0, 1), [A]),
+    "t": (lambda x: x.t(), lambda t: t.t(), [A]),
+    "permute": (lambda x: x.permute(2, 0, 1), lambda t: t.permute(2, 0, 1), [B]),
+    "mixed_index": (lambda x: x[0, :, [0, 2]], lambda t: t[0, :, [0, 2]], [B]),
+    "softmax_dim": (lambda x: x.softmax(dim=0), lambda t: t.softmax(dim=0), [A]),
+    "F_softmax": (lambda x: tgF.softmax(x, dim=1), lambda t: F.softmax(t, dim=1), [B]),
+    "F_log_softmax": (lambda x: tgF.log_softmax(x, axis=0), lambda t: F.log_softmax(t, 0), [B]),
+    "F_gelu_tanh": (lambda x: tgF.gelu(x, approximate="tanh"),
+                    lambda t: F.gelu(t, approximate="tanh"), [A]),
+    "F_leaky_relu": (lambda x: tgF.leaky_relu(x, 0.2), lambda t: F.leaky_relu(t, 0.2), [A]),
+    "F_prelu": (lambda x, w: tgF.prelu(x, w), lambda t, u: F.prelu(t, u), [A, [0.25]]),
+    "sum_0d_dim_0": (lambda x: x.sum(0), lambda t: t.sum(0), [1.5]),
+    "sum_0d_dim_minus_1": (lambda x: x.sum(-1), lambda t: t.sum(-1), [1.5]),
+    "softmax_0d": (lambda x: x.softmax(), lambda t: t.softmax(-1), [1.5]),
+    "logsumexp_0d": (lambda x: x.logsumexp(0), lambda t: t.logsumexp(0), [1.5]),
+    "max_0d": (lambda x: x.max(0), lambda t: t.amax(0), [1.5]),
+}
+
+
+@pytest.mark.parametrize("name", EVERYDAY)
+def test_each_everyday_op_matches_torch(cpu_backend, name):
+    ours, theirs, arrays = EVERYDAY[name]
+    _compare(ours, theirs, *arrays)
+
+
+def _same(ours, theirs):
+    theirs = theirs.numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
+    ours = ours.numpy() if isinstance(ours, Tensor) else np.asarray(ours)
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+    np.testing.assert_array_equal(ours, theirs)
+
+
+INTS = np.array([[7, -7, 0, 2 ** 40], [-3, 5, -2 ** 31, 9]])
+FLOATS = np.array([[1.0, np.nan, 3.0, 3.0], [-np.inf, 0.0, -0.0, 2.5]])
+# name -> (ours, torch's, whether PyTorch takes booleans too)
+DISCRETE = {
+    "argmax": (lambda x: x.argmax(), lambda t: t.argmax(), False),
+    "argmax_dim": (lambda x: x.argmax(1), lambda t: t.argmax(1), False),
+    "argmin_keepdim": (lambda x: x.argmin(dim=0, keepdim=True),
+                       lambda t: t.argmin(dim=0, keepdim=True), False),
+    "any": (lambda x: x.any(1), lambda t: t.any(1), True),
+    "all": (lambda x: x.all(0), lambda t: t.all(0), True),
+    "min": (lambda x: x.min(), lambda t: t.min(), True),
+    "min_dim": (lambda x: x.min(1), lambda t: t.amin(1), True),
+    "max_dim": (lambda x: x.max(0), lambda t: t.amax(0), True),
+    "cumsum": (lambda x: x.cumsum(1), lambda t: t.cumsum(1), True),
+    "prod": (lambda x: x.prod(0), lambda t: t.prod(0), True),
+    "floordiv": (lambda x: x // 3, lambda t: t // 3, False),
+    "mod": (lambda x: x % -4, lambda t: t % -4, False),
+    "rfloordiv": (lambda x: 100 // x.clamp(min=1), lambda t: 100 // t.clamp(min=1), False),
+    "isclose": (lambda x: x.isclose(x + 1), lambda t: torch.isclose(t, t + 1), False),
+}
+
+
+@pytest.mark.parametrize("name", DISCRETE)
+@pytest.mark.parametrize("data", [INTS, INTS > 0, FLOATS], ids=["int64", "bool", "float64"])
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # inf - inf and nan comparisons
+def test_index_boolean_and_integer_results_match_torch(cpu_backend, name, data):
+    ours, theirs, takes_bool = DISCRETE[name]
+    if data.dtype == np.bool_ and not takes_bool:
+        pytest.skip("PyTorch refuses booleans here")
+    _same(ours(Tensor(data)), theirs(torch.tensor(data)))
+
+
+def test_sign_matches_torch_except_that_nan_stays_nan():
+    # README: sign(nan) is nan here, as in numpy; PyTorch gives 0.
+    for data in (INTS, np.nan_to_num(FLOATS, posinf=9.0, neginf=-9.0)):
+        _same(Tensor(data).sign(), torch.tensor(data).sign())
+    assert np.isnan(Tensor([np.nan]).sign().item())
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # inf - inf on the way
+def test_isclose_and_allclose_match_torch_at_infinities_and_nan():
+    a = np.array([1.0, 1.0 + 1e-9, np.inf, np.inf, -np.inf, np.nan, 1.0])
+    b = np.array([1.0, 1.0, np.inf, -np.inf, 1e300, np.nan, np.inf])
+    for equal_nan in (False, True):
+        _same(tg.isclose(a, b, equal_nan=equal_nan),
+              torch.isclose(torch.tensor(a), torch.tensor(b), equal_nan=equal_nan))
+        assert tg.allclose(a[:2], b[:2]) == torch.allclose(torch.tensor(a[:2]),
+                                                           torch.tensor(b[:2]))
 
 
 def test_value_compositions_match_torch_scalars():
@@ -267,3 +406,14 @@ def test_value_compositions_match_torch_scalars():
         ref.backward()
         np.testing.assert_allclose([ours.data, x.grad, y.grad],
                                    [ref.item(), u.grad.item(), v.grad.item()], rtol=RTOL)
+
+
+def test_new_constructors_match_torch():
+    for start, end, steps in [(0.0, 1.0, 5), (-3.0, 7.5, 11), (2.0, 2.0, 1)]:
+        assert_close(tg.Tensor.linspace(start, end, steps, dtype=np.float64).numpy(),
+                     torch.linspace(start, end, steps, dtype=torch.float64), "linspace")
+    x = np.arange(6.0).reshape(2, 3)
+    _same(Tensor.full_like(Tensor(x), 2.5), torch.full_like(torch.tensor(x), 2.5))
+    draw, theirs = Tensor.randint(-3, 4, (500,)), torch.randint(-3, 4, (500,))
+    assert draw.dtype == np.int64 and theirs.dtype == torch.int64
+    assert set(draw.tolist()) == set(theirs.tolist()) == set(range(-3, 4))

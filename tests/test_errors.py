@@ -61,13 +61,18 @@ def test_reshape_to_incompatible_size(fn, fragments):
     ("min", lambda: A23.min((0, 2))), ("softmax", lambda: A23.softmax(2)),
     ("log_softmax", lambda: A23.log_softmax(-3)), ("logsumexp", lambda: A23.logsumexp(2)),
     ("flatten", lambda: A23.flatten(3)), ("cat", lambda: cat([A23, A23], axis=2)),
+    ("prod", lambda: A23.prod(2)), ("var", lambda: A23.var(dim=-3)),
+    ("cumsum", lambda: A23.cumsum(2)), ("argmax", lambda: A23.argmax(dim=2)),
+    ("any", lambda: A23.any(3)), ("flip", lambda: A23.flip(2)), ("squeeze", lambda: A23.squeeze(2)),
+    ("size", lambda: A23.size(2)),
 ])
 def test_axis_out_of_range(op, fn):
     _raises(AxisError, fn, op, "out of range", "2 dimensions")
 
 
 def test_other_axis_and_index_mistakes():
-    _raises(AxisError, lambda: A23.transpose(0, 0), "transpose", "(0, 0)", "(2, 3)")
+    _raises(AxisError, lambda: A23.permute(0, 0), "permute", "(0, 0)", "(2, 3)")
+    _raises(AxisError, lambda: A23.transpose(0, 2), "transpose", "axis 2", "2 dimensions")
     _raises(AxisError, lambda: A23.sum((0, 0)), "sum", "repeated")
     _raises(AxisError, lambda: stack([A23], axis=4), "stack", "axis 4")
     _raises(AxisError, lambda: A23.unsqueeze(4), "unsqueeze", "axis 4")
@@ -107,6 +112,19 @@ def test_backward_on_non_scalar_without_grad():
     out = Tensor(np.ones((2, 3)), requires_grad=True) * 2
     _raises(GradError, out.backward, "backward", "(2, 3)", "grad")
     _raises(ShapeError, lambda: out.backward(np.ones(3)), "backward", "(3,)", "(2, 3)")
+
+
+@pytest.mark.parametrize("fn, fragments", [
+    (lambda: A23.expand(3, 3), ["expand", "(2, 3)", "(3, 3)", "dimension 0", "size 2"]),
+    (lambda: A23.expand(3), ["expand", "(3,)", "fewer dimensions", "(2, 3)"]),
+    (lambda: A23.expand(-1, 2, 3), ["expand", "dimension 0", "new"]),
+    (lambda: A23.repeat(2), ["repeat", "(2, 3)", "(2,)"]),
+    (lambda: A23.repeat(2, -1), ["repeat", "(2, -1)"]),
+    (lambda: Tensor(np.ones((2, 2, 2))).t(), ["t:", "(2, 2, 2)", "permute"]),
+], ids=["expand_size", "expand_fewer", "expand_new_minus_one", "repeat_fewer", "repeat_negative",
+        "t_3d"])
+def test_expand_repeat_and_t_mistakes(fn, fragments):
+    _raises(ShapeError, fn, *fragments)
 
 
 def test_join_and_layer_mistakes():

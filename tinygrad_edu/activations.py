@@ -7,7 +7,8 @@ added here and nowhere else.
 
 The math comes in two forms that tests check against each other:
 
-- ``activate(code, x, slope)`` / ``derivative(code, x, y, slope)``: one number at a time. The
+- ``activate(code, x, slope)`` / ``derivative(code, x, y, slope)`` (and ``gradient``, the
+  derivative applied to an incoming gradient): one number at a time. The
   scalar ``Value`` engine calls them directly; the Numba CPU kernels compile them with ``njit``
   and a CUDA backend compiles them with ``cuda.jit(device=True)``. They therefore use only
   ``math`` and plain arithmetic, and select the activation by integer code (compiled code
@@ -34,7 +35,7 @@ from .errors import ArgumentError
 
 __all__ = ["IDENTITY", "RELU", "LEAKY_RELU", "SIGMOID", "TANH", "GELU", "GELU_TANH", "SILU",
            "ActivationSpec", "ACTIVATIONS", "ACTIVATION_CODES", "CODES", "activation_spec",
-           "activation_code", "activate", "derivative", "sigmoid", "activate_array",
+           "activation_code", "activate", "derivative", "gradient", "sigmoid", "activate_array",
            "backward_array"]
 
 IDENTITY = 0
@@ -158,7 +159,8 @@ def sigmoid(x):
 def activate(code, x, slope):
     """The activation ``code`` applied to ``x`` (``slope`` is used by leaky ReLU only)."""
     if code == RELU:
-        return x if x > 0 else 0.0 * x
+        # As numpy's maximum(x, 0): +0.0 for every x <= 0 (-inf and -0.0 included), NaN kept.
+        return x if x > 0 or x != x else 0.0
     if code == LEAKY_RELU:
         return x if x > 0 else slope * x
     if code == SIGMOID:
@@ -198,6 +200,15 @@ def derivative(code, x, y, slope):
         s = sigmoid(x)
         return s * (1.0 + x * (1.0 - s))
     return 1.0
+
+
+def gradient(code, x, y, grad, slope):
+    """``grad * derivative(code, x, y, slope)``, the gradient reaching the input, except that
+    ReLU's zero side gives 0 whatever ``grad`` is (inf and NaN included), as ``backward_array``
+    and PyTorch do: it selects, it does not multiply."""
+    if code == RELU:
+        return grad if x > 0 else 0.0
+    return grad * derivative(code, x, y, slope)
 
 
 # ---- array forms: the same formulas on numpy arrays, in the array's dtype ----

@@ -17,15 +17,25 @@ internals (every name starting with ``_``) without breaking them.
     ``requires_grad``, ``is_leaf``, ``grad`` (a Tensor or None) and ``numpy()``, the only
     way to the numbers (a host copy, or a view on the CPU).
 
-The op node, ``tensor.grad_fn``:
+The op node, ``tensor.grad_fn`` (a ``tinygrad_edu.Function``, built in or your own):
     ``op`` and ``inputs`` as above, and ``details()``: a dict of what the op chooses to show.
     The activations and the fused layer ``linear_act`` give ``{"activation": name,
     "preactivation": Tensor}`` (the fused layer's name may be ``"identity"``); most ops give
     ``{}``.
+    ``recompute(*tensors)``: the op's forward run again, with the parameters it was applied
+    with, on other tensors in place of ``inputs`` (same shapes and device); it returns a new
+    Tensor outside any graph and leaves the node as it was.
+    ``backward(grad)`` may be called again with an array of the output's shape (on the
+    output's device, e.g. ``Tensor(g, dtype=t.dtype, device=t.device).data``): it returns one
+    array or None per input, computed with ``backend``, the backend of the inputs' device
+    (gradients of broadcast inputs may have the output's shape; ``sum_to_shape`` in
+    ``tensor/autodiff.py`` sums them back). ``gradcheck`` uses these two to check each op on
+    its own.
 
 ``Value`` (the scalar engine):
     ``op`` (``""`` for a leaf), ``inputs`` (the input Values), ``local_grads`` (d self / d
-    each input, in ``inputs`` order), ``data``, ``grad`` and ``label``.
+    each input, in ``inputs`` order), ``data``, ``grad`` and ``label``. ``Value.custom(data,
+    inputs, local_grads, op)`` makes the node of an op of your own.
 
 For example, the ops behind a loss and the activation of each fused layer::
 

@@ -7,6 +7,11 @@ Parameters whose ``grad`` is None are skipped by ``step``. ``state_dict()`` /
 ``load_state_dict()`` save and restore the hyperparameters and the per-parameter state
 (momentum buffers, Adam moments, step counts) to resume training.
 
+Hyperparameters are checked whenever they are set: at construction, on assignment
+(``opt.lr = 0.01``) and by ``load_state_dict``, which also checks the whole state before it
+changes anything. A step marks the parameters as written in place, so a graph built before it
+can no longer backpropagate (see ``Tensor.copy_``).
+
 Each update is one backend method per parameter (``sgd_update``, ``adam_update``) that works in
 place on the parameter's, the gradient's and the state's arrays, so it runs where the
 parameters live. The optimizer follows its parameters: after ``model.to(device)`` the state
@@ -15,11 +20,14 @@ moves with them on the next step.
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
-from .errors import ArgumentError, ArgumentTypeError, GradError, ShapeError
+from .errors import (ArgumentError, ArgumentTypeError, DTypeError, GradError, NonFiniteError,
+                     NonFiniteValueWarning, ShapeError)
 from .tensor import Tensor
+from .tensor.autodiff import mark_written
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "clip_grad_norm_"]
 
@@ -47,36 +55,99 @@ def _param_list(params, where):
     return params
 
 
-def _check_range(name, value, lo, hi=math.inf, hi_open=False):
-    if not (lo <= value < hi if hi_open else lo <= value <= hi):
-        bracket = ")" if hi_open else "]"
-        raise ArgumentError(f"invalid {name} {value!r}; expected a value in [{lo}, {hi}{bracket}")
+def _real(value, name, where, lo=-math.inf, hi=math.inf, hi_open=False):
+    """``value`` as a float, checked to be a real number (not a bool), finite and in
+    [lo, hi] (or [lo, hi) with ``hi_open``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ArgumentTypeError(f"{where}: {name} must be a real number, got "
+                                f"{type(value).__name__} {value!r}")
+    value = float(value)
+    inside = lo <= value < hi if hi_open else lo <= value <= hi
+    if not (math.isfinite(value) and inside):
+        bracket = ")" if hi_open or hi == math.inf else "]"
+        raise ArgumentError(f"{where}: invalid {name} {value!r}; expected a finite value in "
+                            f"[{lo}, {hi}{bracket}")
+    return value
+
+
+def _nonnegative(value, name, where):
+    return _real(value, name, where, lo=0.0)
+
+
+def _flag(value, name, where):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentTypeError(f"{where}: {name} must be True or False, got "
+                                f"{type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def _betas(value, name, where):
+    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ArgumentTypeError(f"{where}: {name} must be a pair (beta1, beta2) such as "
+                                f"(0.9, 0.999), got {value!r}")
+    return tuple(_real(b, f"beta{i + 1}", where, lo=0.0, hi=1.0, hi_open=True)
+                 for i, b in enumerate(value))
 
 
 class Optimizer:
     """Base class: holds the parameters, ``defaults`` (hyperparameters, also attributes such as
-    ``opt.lr`` that may be changed between steps) and ``state`` (per-parameter arrays)."""
+    ``opt.lr`` that may be changed between steps) and ``state`` (per-parameter arrays).
+
+    Subclasses list their hyperparameters' checks in ``_checks`` (name -> ``check(value, name,
+    where)`` returning the value to keep), checks of several together in ``_check_together``,
+    and the layouts a parameter's state may have in ``_state_layouts`` (key -> "array" or
+    "count"; None accepts any state).
+    """
+
+    _checks = {}
+    _state_layouts = None
 
     def __init__(self, params, **defaults):
         self.params = _param_list(params, type(self).__name__)
-        self._hyper = tuple(defaults)
-        for name, value in defaults.items():
-            setattr(self, name, value)
+        object.__setattr__(self, "_hyper", tuple(defaults))
+        for name, value in self._validated(defaults, type(self).__name__).items():
+            object.__setattr__(self, name, value)
         self.state = [{} for _ in self.params]
         self._state_devices = [p._device for p in self.params]
 
-    def zero_grad(self):
-        """Forget every parameter's gradient (``grad = None``)."""
+    def __setattr__(self, name, value):
+        hyper = self.__dict__.get("_hyper", ())
+        if name in hyper:
+            values = {key: getattr(self, key) for key in hyper}
+            values[name] = value
+            value = self._validated(values, type(self).__name__)[name]
+        object.__setattr__(self, name, value)
+
+    def _validated(self, values, where):
+        """``values`` (every hyperparameter) checked one by one, then together."""
+        checked = {name: self._checks[name](value, name, where) if name in self._checks
+                   else value for name, value in values.items()}
+        self._check_together(checked, where)
+        return checked
+
+    def _check_together(self, values, where):
+        """Raise ArgumentError for hyperparameters that do not work together."""
+
+    def zero_grad(self, set_to_none=True):
+        """Reset every parameter's gradient: forget it (``grad = None``; the default, as in
+        PyTorch 2) or, with ``set_to_none=False``, fill it with zeros in place."""
         for p in self.params:
-            p.grad = None
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.zero_()
 
     def step(self):
         """Update every parameter that has a gradient."""
+        updated = []
         for i, (p, state) in enumerate(zip(self.params, self.state)):
             if p.grad is not None:
                 if p._device is not self._state_devices[i]:
                     self._follow(i, p)
                 self._update(p._device.backend, p.data, p.grad.data, state)
+                updated.append(p)
+        if updated:
+            mark_written(*updated)
 
     def _update(self, backend, param, grad, state):
         raise NotImplementedError
@@ -100,31 +171,75 @@ class Optimizer:
         return {"hyperparameters": {k: getattr(self, k) for k in self._hyper}, "state": state}
 
     def load_state_dict(self, state_dict):
-        """Restore what ``state_dict()`` returned (for the same parameters, in the same order)."""
+        """Restore what ``state_dict()`` returned (for the same parameters, in the same order).
+
+        Everything is checked before anything changes: the hyperparameters (all of this
+        optimizer's, each valid), the number of parameters, and each parameter's state (its
+        keys, the shapes and dtypes of its arrays, its step count). Raises ArgumentError,
+        ArgumentTypeError, ShapeError or DTypeError naming what does not fit.
+        """
         where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict):
+            raise ArgumentTypeError(f"{where}: expected the dict that state_dict() returns, got "
+                                    f"{type(state_dict).__name__}")
         hyper, state = state_dict.get("hyperparameters"), state_dict.get("state")
-        if not isinstance(hyper, dict) or not isinstance(state, list):
+        if not isinstance(hyper, dict) or not isinstance(state, (list, tuple)):
             raise ArgumentError(f"{where}: expected a dict with 'hyperparameters' and 'state' from "
-                                "state_dict()")
+                                f"state_dict(), got keys {sorted(map(str, state_dict))} (a "
+                                "model's state_dict goes to model.load_state_dict)")
         unknown = sorted(set(hyper) - set(self._hyper))
         if unknown:
             raise ArgumentError(f"{where}: unknown hyperparameters {unknown}; this state is from "
                                 "another optimizer type")
+        missing = [name for name in self._hyper if name not in hyper]
+        if missing:
+            raise ArgumentError(f"{where}: the state lacks the hyperparameters {missing}")
+        values = self._validated(hyper, where)
         if len(state) != len(self.params):
             raise ArgumentError(f"{where}: the state has {len(state)} parameters, this optimizer "
                                 f"has {len(self.params)}")
-        for i, (p, entry) in enumerate(zip(self.params, state)):
-            for key, value in entry.items():
-                if isinstance(value, np.ndarray) and value.shape != p.shape:
-                    raise ShapeError(f"{where}: state {key!r} of parameter {i} has shape "
-                                     f"{value.shape}, the parameter has shape {p.shape}")
-        for name, value in hyper.items():
-            setattr(self, name, value)
-        self.state = [{key: value if isinstance(value, numbers.Number)
-                       else p._device.backend.asarray(np.asarray(value), p.dtype)
+        entries = [self._checked_entry(i, p, entry, where)
+                   for i, (p, entry) in enumerate(zip(self.params, state))]
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+        self.state = [{key: value if isinstance(value, int)
+                       else p._device.backend.asarray(value, p.dtype)
                        for key, value in entry.items()}
-                      for p, entry in zip(self.params, state)]
+                      for p, entry in zip(self.params, entries)]
         self._state_devices = [p._device for p in self.params]
+
+    def _checked_entry(self, i, p, entry, where):
+        """Parameter ``i``'s state from a state dict as {key: int or numpy array}, checked."""
+        if not isinstance(entry, dict):
+            raise ArgumentTypeError(f"{where}: the state of parameter {i} must be a dict, got "
+                                    f"{type(entry).__name__}")
+        layouts = self._state_layouts
+        layout = next((lay for lay in layouts if set(lay) == set(entry)), None) \
+            if layouts is not None else {}
+        if layout is None:
+            expected = " or ".join(str(sorted(lay)) for lay in layouts)
+            raise ArgumentError(f"{where}: the state of parameter {i} has the keys "
+                                f"{sorted(map(str, entry))}; a {type(self).__name__} keeps "
+                                f"{expected}")
+        checked = {}
+        for key, value in entry.items():
+            kind = layout.get(key, "count" if isinstance(value, numbers.Number) else "array")
+            if kind == "count":
+                if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
+                        or value < 0:
+                    raise ArgumentError(f"{where}: state {key!r} of parameter {i} must be a "
+                                        f"count (an int >= 0), got {value!r}")
+                checked[key] = int(value)
+                continue
+            array = np.asarray(value)
+            if array.dtype.kind != "f":
+                raise DTypeError(f"{where}: state {key!r} of parameter {i} has dtype "
+                                 f"{array.dtype}; expected floating values")
+            if array.shape != p.shape:
+                raise ShapeError(f"{where}: state {key!r} of parameter {i} has shape "
+                                 f"{array.shape}, the parameter has shape {p.shape}")
+            checked[key] = array
+        return checked
 
 
 class SGD(Optimizer):
@@ -135,15 +250,20 @@ class SGD(Optimizer):
     ``g = g + momentum * buf`` (Nesterov) or ``g = buf``; finally ``p -= lr * g``.
     """
 
+    _checks = {"lr": _nonnegative, "momentum": _nonnegative, "dampening": _real,
+               "nesterov": _flag, "weight_decay": _nonnegative}
+    _state_layouts = ({}, {"momentum_buffer": "array"})
+
     def __init__(self, params, lr, momentum=0.0, dampening=0.0, nesterov=False,
                  weight_decay=0.0):
-        _check_range("lr", lr, 0.0)
-        _check_range("momentum", momentum, 0.0)
-        _check_range("weight_decay", weight_decay, 0.0)
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ArgumentError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
         super().__init__(params, lr=lr, momentum=momentum, dampening=dampening,
                          nesterov=nesterov, weight_decay=weight_decay)
+
+    def _check_together(self, values, where):
+        if values["nesterov"] and (values["momentum"] <= 0 or values["dampening"] != 0):
+            raise ArgumentError(f"{where}: nesterov momentum needs momentum > 0 and dampening = "
+                                f"0, got momentum={values['momentum']}, "
+                                f"dampening={values['dampening']}")
 
     def _update(self, backend, param, grad, state):
         buf = backend.sgd_update(param, grad, state.get("momentum_buffer"), self.lr,
@@ -160,14 +280,12 @@ class Adam(Optimizer):
     """
 
     _decoupled = False
+    _checks = {"lr": _nonnegative, "betas": _betas, "eps": _nonnegative,
+               "weight_decay": _nonnegative}
+    _state_layouts = ({}, {"step": "count", "exp_avg": "array", "exp_avg_sq": "array"})
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        _check_range("lr", lr, 0.0)
-        _check_range("beta1", betas[0], 0.0, 1.0, hi_open=True)
-        _check_range("beta2", betas[1], 0.0, 1.0, hi_open=True)
-        _check_range("eps", eps, 0.0)
-        _check_range("weight_decay", weight_decay, 0.0)
-        super().__init__(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
     def _update(self, backend, param, grad, state):
         if not state:
@@ -189,31 +307,73 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay)
 
 
-def clip_grad_norm_(params, max_norm, norm_type=2.0):
+def clip_grad_norm_(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
     """Scale the gradients of ``params`` in place so their joint norm is at most ``max_norm``.
 
     The norm is taken over all gradients together as if concatenated (``norm_type`` 2 by
     default, ``inf`` for the largest magnitude). As in PyTorch the gradients are multiplied by
     ``min(1, max_norm / (total + 1e-6))``. Returns the total norm before clipping (a float).
+
+    A NaN or infinite total (some gradient holds NaN or inf) cannot be clipped: with
+    ``error_if_nonfinite=True`` that raises NonFiniteError and leaves the gradients as they
+    are; otherwise they are scaled as PyTorch scales them (by 0 for an infinite norm, which
+    makes the infinite entries NaN; by NaN for a NaN norm) with a NonFiniteValueWarning.
     """
+    where = "clip_grad_norm_"
     if isinstance(params, Tensor):
         params = [params]
-    grads = [(p.grad._device.backend, p.grad.data) for p in params if p.grad is not None]
-    if max_norm < 0:
-        raise ArgumentError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
-    if not norm_type > 0:
-        raise ArgumentError(f"clip_grad_norm_: norm_type must be > 0, got {norm_type}")
+    try:
+        params = list(params)
+    except TypeError:
+        raise ArgumentTypeError(f"{where}: params must be a Tensor or an iterable of Tensors, got "
+                                f"{type(params).__name__}") from None
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise ArgumentTypeError(f"{where}: parameter {i} is a {type(p).__name__}, expected a "
+                                    "Tensor")
+    if isinstance(max_norm, (bool, np.bool_)) or not isinstance(max_norm, numbers.Real):
+        raise ArgumentTypeError(f"{where}: max_norm must be a real number, got "
+                                f"{type(max_norm).__name__} {max_norm!r}")
+    if not max_norm >= 0:
+        raise ArgumentError(f"{where}: max_norm must be >= 0 (inf: no clipping), got {max_norm}")
+    if isinstance(norm_type, str) and norm_type == "inf":
+        norm_type = math.inf
+    if isinstance(norm_type, (bool, np.bool_)) or not isinstance(norm_type, numbers.Real) \
+            or not norm_type > 0:
+        raise ArgumentError(f"{where}: norm_type must be a number > 0 or inf, got {norm_type!r}")
+    _flag(error_if_nonfinite, "error_if_nonfinite", where)
+    grads = [p.grad for p in params if p.grad is not None]
     if not grads:
         return 0.0
     # One number per gradient comes to the host: the total decides the scale factor.
     if norm_type == math.inf:
-        total = max(float(be.to_numpy(be.abs_max(g))) for be, g in grads)
+        total = max(float(g._device.backend.to_numpy(g._device.backend.abs_max(g.data)))
+                    for g in grads)
     else:
-        total = sum(float(be.to_numpy(be.abs_power_sum(g, norm_type))) for be, g in grads)
+        total = sum(float(g._device.backend.to_numpy(
+            g._device.backend.abs_power_sum(g.data, norm_type))) for g in grads)
         total = total ** (1.0 / norm_type)
+    if not math.isfinite(total):
+        _nonfinite_norm(grads, total, norm_type, error_if_nonfinite)
     coef = max_norm / (total + 1e-6)
-    if coef < 1:
-        for be, g in grads:
-            be.mul_(g, coef)
+    if not coef >= 1:   # below 1, or NaN: a NaN norm makes every gradient NaN, as in PyTorch
+        for g in grads:
+            g._device.backend.mul_(g.data, coef)
+        mark_written(*grads)
     return total
 
+
+def _nonfinite_norm(grads, total, norm_type, error_if_nonfinite):
+    bad = [i for i, g in enumerate(grads) if not g._device.backend.to_numpy(
+        g._device.backend.min(g._device.backend.isfinite(g.data), None, False)).item()]
+    what = (f"the total norm of order {norm_type} of the gradients is {total}: gradient(s) "
+            f"{bad} of the {len(grads)} given hold NaN or inf")
+    if error_if_nonfinite:
+        raise NonFiniteError(f"clip_grad_norm_: {what}, so they cannot be clipped (nothing was "
+                             "changed). Find the op that made them with "
+                             "tinygrad_edu.detect_anomaly(), or pass error_if_nonfinite=False "
+                             "to scale them anyway, as PyTorch does")
+    warnings.warn(f"clip_grad_norm_: {what}; they were scaled by max_norm / total as PyTorch "
+                  "does, which leaves NaN in them and in the parameters after the next step. Pass "
+                  "error_if_nonfinite=True to stop here instead, and find the op that made them "
+                  "with tinygrad_edu.detect_anomaly()", NonFiniteValueWarning, stacklevel=3)

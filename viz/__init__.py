@@ -2,6 +2,8 @@
 
 ``draw_graph(root)`` returns a ``graphviz.Digraph`` of the graph behind a Value or Tensor;
 ``render_graph(root, "graph.svg")`` writes it to a file. Graphviz is imported on first use.
+``expand=["layers.1"]`` draws chosen layers as their neurons (``neurons.py``);
+``highlight=err`` marks the op a ``GradcheckError`` blames (``highlight.py``).
 """
 
 from .draw import draw_graph, render_graph

@@ -5,17 +5,31 @@ It is imported inside ``draw_graph``, never at ``import tinygrad_edu.viz`` time.
 
 import os
 import shlex
+import subprocess
 
 import graphviz
 
-from .errors import INSTALL_HINTS, GraphvizNotFoundError
+from ..errors import TinygradEduError
+from .errors import INSTALL_HINTS, GraphvizNotFoundError, VizError
 
-__all__ = ["Digraph", "to_digraph", "FORMATS"]
+__all__ = ["Digraph", "to_digraph", "FORMATS", "DOT_TIMEOUT", "DotTimeoutError"]
 
 FORMATS = graphviz.FORMATS
+# Seconds render_graph lets dot run: far beyond what a readable graph takes (a second or two
+# for max_nodes=500), short of the minutes a huge one can take.
+DOT_TIMEOUT = 120.0
 _FLIPPED = {"LR": "RL", "RL": "LR", "TB": "BT", "BT": "TB"}
 _CLUSTER_FILLS = ("#f6f8fb", "#eaf0f8")   # nested clusters alternate so their borders show
 _FONT = "Helvetica"
+
+
+class DotTimeoutError(TinygradEduError, TimeoutError):
+    """Graphviz's ``dot`` did not finish within ``render_graph``'s ``timeout`` and was stopped;
+    ``source_path`` is where the DOT source was saved."""
+
+    def __init__(self, message, source_path):
+        super().__init__(message)
+        self.source_path = source_path
 
 
 class Digraph(graphviz.Digraph):
@@ -23,8 +37,47 @@ class Digraph(graphviz.Digraph):
 
     Without the ``dot`` program they raise ``GraphvizNotFoundError`` (a ``RuntimeError``) with
     install commands; ``render`` has already saved the DOT source by then and the error names
-    the file, and ``.source`` always holds the DOT text.
+    the file, and ``.source`` always holds the DOT text. ``node_count`` and ``has_clusters``
+    describe the drawing (for the advice of ``render_file``).
     """
+
+    node_count = 0
+    has_clusters = False
+
+    def render_file(self, path, format, timeout=DOT_TIMEOUT, advice=""):
+        """Lay the graph out with dot into ``path`` (in ``format``), stopping dot after
+        ``timeout`` seconds (None: no limit); returns ``path``.
+
+        The DOT source is written beside ``path`` (``.gv``) first and removed once the picture
+        is written; it stays when dot is missing (``GraphvizNotFoundError``), is stopped
+        (``DotTimeoutError``, whose message adds ``advice``) or fails (``VizError``).
+        """
+        source = os.path.splitext(path)[0] + ".gv"
+        with open(source, "w", encoding="utf-8") as f:
+            f.write(self.source)
+        try:
+            subprocess.run([self.engine, f"-T{format}", "-o", path, source], check=True,
+                           capture_output=True, timeout=timeout)
+        except FileNotFoundError:
+            target = shlex.quote(path)
+            raise GraphvizNotFoundError(
+                f"render: Graphviz's `dot` program was not found, so nothing was drawn. The DOT "
+                f"source was saved to {source}; once Graphviz is installed, run "
+                f"`dot -T{format} {shlex.quote(source)} -o {target}`.\n{INSTALL_HINTS}",
+                self.source, source) from None
+        except subprocess.TimeoutExpired:
+            if os.path.exists(path):
+                os.remove(path)   # whatever dot had written of it is unusable
+            raise DotTimeoutError(
+                f"render_graph: Graphviz's dot was stopped after {timeout:g} s laying out "
+                f"{self.node_count:,} nodes, and nothing was written to {path}; the DOT source "
+                f"is in {source}. {advice}".rstrip(), source) from None
+        except subprocess.CalledProcessError as exc:
+            message = exc.stderr.decode(errors="replace").strip()
+            raise VizError(f"render_graph: dot failed (exit status {exc.returncode}) drawing "
+                           f"{path}: {message}; the DOT source is in {source}") from None
+        os.remove(source)
+        return path
 
     def render(self, *args, **kwargs):
         try:
@@ -66,6 +119,7 @@ def to_digraph(drawing, *, rankdir, backward):
                    "style": "rounded,filled", "fillcolor": "#ffffff", "color": "#666666",
                    "margin": "0.1,0.05"},
         edge_attr={"color": "#555555", "arrowsize": "0.7", "fontname": _FONT})
+    graph.node_count, graph.has_clusters = len(drawing.nodes), bool(drawing.clusters)
     bodies = {None: graph}
     label_side = "r" if backward else "l"   # dot mirrors "left" in a right-to-left layout
     for number, (key, (label, _)) in enumerate(drawing.clusters.items()):

@@ -18,6 +18,7 @@ COLORS = {
     "output": "#fce5cd",        # light orange: the value the graph was drawn from
     "op": "#eeeeee",            # light grey: operation nodes of Value graphs
     "dead": "#f4cccc",          # light red: ReLU units dead for the whole batch (> 30%)
+    "highlight": "#fff2cc",     # light yellow, thick red border: the node highlight= marks
 }
 DEAD_WARNING = 0.30
 WARNING_TEXT = "#990000"

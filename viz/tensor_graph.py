@@ -2,15 +2,18 @@
 
 Each node shows what made the tensor (its op, or its name for inputs and parameters), its shape
 and dtype, a summary of its values and, after backward, of its gradient. ReLU nodes also show
-the fraction of dead units in the drawn batch.
+the fraction of dead units in the drawn batch. Layers named in ``expand`` are drawn as their
+neurons (``neurons.py``); the node ``highlight`` names is marked (``highlight.py``).
 """
 
 import numpy as np
 
 from ..nn.activations import RELU_FAMILY
 from ..tensor import Tensor
+from .highlight import BORDER, find_highlight
 from .labels import bold, escape, html_label, lines, small, summarize
 from .modules import ModuleNames
+from .neurons import add_neurons, plan_expansions
 from .plan import (COLORS, DEAD_WARNING, GRAD_TEXT, WARNING_TEXT, Drawing, check_size,
                    param_names)
 from .walk import collect
@@ -18,16 +21,25 @@ from .walk import collect
 __all__ = ["tensor_drawing"]
 
 
-def tensor_drawing(root, *, show_data, show_grad, params, group_modules, max_nodes, backward):
+def tensor_drawing(root, *, show_data, show_grad, params, group_modules, max_nodes, backward,
+                   highlight=None, expand=()):
     """A ``Drawing`` of every tensor that ``root`` depends on (see ``draw_graph``)."""
     tensors, edges = collect(root, lambda t: t.inputs)
     modules = ModuleNames(tensors)
     names = dict(modules.param_name)
     names.update(param_names(params, (Tensor,)))
+    mark = find_highlight(highlight, tensors)
+    expanded = plan_expansions(expand, tensors, edges, modules, root)
+    inside = {i: layer for layer in expanded for i in layer.members}
     paths = [modules.path(t) if group_modules else () for t in tensors]
     # In "collapse" mode each module directly inside the outermost one becomes one node.
-    groups = [p[:2] if group_modules == "collapse" and p else None for p in paths]
-    count = len({g for g in groups if g is not None}) + groups.count(None)
+    groups = [p[:2] if group_modules == "collapse" and p and i not in inside else None
+              for i, p in enumerate(paths)]
+    # Per unit drawn, and for the hidden ones together: a weighted sum, and an activation.
+    neuron_nodes = sum((len(layer.units) + (len(layer.units) < layer.module.nout))
+                       * (1 + (layer.module.activation is not None)) for layer in expanded)
+    count = (len({g for g in groups if g is not None}) + neuron_nodes
+             + sum(1 for i, g in enumerate(groups) if g is None and i not in inside))
     hint = f"Pass max_nodes={count} or more to draw it anyway"
     if group_modules != "collapse" and any(paths):
         hint += ", or group_modules='collapse' to draw each layer as one node"
@@ -36,6 +48,8 @@ def tensor_drawing(root, *, show_data, show_grad, params, group_modules, max_nod
     drawing = Drawing()
     node_id, group_id, members, clusters = {}, {}, {}, {}
     for i, t in enumerate(tensors):
+        if i in inside:
+            continue
         if groups[i] is not None:
             node_id[i] = group_id.setdefault(groups[i], f"g{len(group_id)}")
             members.setdefault(groups[i], []).append(i)
@@ -43,15 +57,68 @@ def tensor_drawing(root, *, show_data, show_grad, params, group_modules, max_nod
         node_id[i] = f"t{i}"
         clusters[i] = _add_clusters(drawing, modules, paths[i])
         role = _role(t, root, names)
+        marked = mark is not None and mark.target is t
         label, fill = _tensor_label(t, _title(t, names), show_data, show_grad, backward,
-                                    COLORS[role])
-        drawing.node(node_id[i], label, clusters[i], fillcolor=fill)
+                                    COLORS[role], mark.lines if marked else ())
+        drawing.node(node_id[i], label, clusters[i], **_fill(fill, marked))
     for key, indexes in members.items():
-        _add_group(drawing, modules, key, [tensors[i] for i in indexes], root, show_data,
-                   show_grad, backward, node_id[indexes[0]])
-    _add_edges(drawing, tensors, edges, node_id, clusters,
-               lambda i: _role(tensors[i], root, names) == "parameter")
+        group = [tensors[i] for i in indexes]
+        marked = mark is not None and any(t is mark.target for t in group)
+        _add_group(drawing, modules, key, group, root, show_data, show_grad, backward,
+                   node_id[indexes[0]], mark.lines if marked else None)
+    _add_edges(drawing, tensors, [e for e in edges if e[0] not in inside and e[1] not in inside],
+               node_id, clusters, lambda i: _role(tensors[i], root, names) == "parameter")
+    _add_expanded(drawing, expanded, tensors, edges, modules, node_id, inside, root, mark,
+                  bool(group_modules), show_data=show_data, show_grad=show_grad,
+                  backward=backward)
     return drawing
+
+
+def _add_expanded(drawing, expanded, tensors, edges, modules, node_id, inside, root, mark,
+                  in_clusters, **options):
+    """Draw each expanded layer as its neurons, in a cluster of its own, and wire it: every
+    weighted sum reads the node(s) of the layer's input, every output feeds its consumers."""
+    outputs = {}   # result tensor index -> (names of the output nodes, hidden units nodes)
+    for layer in expanded:
+        path = layer.path[:-1] if in_clusters else ()
+        parent = _add_clusters(drawing, modules, path)
+        hidden = layer.module.nout - len(layer.units)
+        label = [bold(escape(modules.describe(layer.module))),
+                 small(escape(f"{layer.module.nout} neurons" + (
+                     f": {len(layer.units)} drawn, {hidden} hidden" if hidden else "")))]
+        if mark is not None and any(tensors[i] is mark.target for i in layer.members):
+            label += mark.lines or [small(bold("the marked node is in this layer"),
+                                          WARNING_TEXT)]
+        key = ("neurons", id(layer.module))
+        drawing.cluster(key, html_label(lines(*label)), parent)
+        sums, outs, hidden_nodes = add_neurons(
+            drawing, layer, tensors, key, is_output=tensors[layer.result] is root, **options)
+        outputs[layer.result] = (outs, hidden_nodes)
+        if layer.source in outputs:    # the output of an expanded layer just before
+            sources, source_hidden = outputs[layer.source]
+        else:
+            sources, source_hidden = [node_id[layer.source]], set()
+        for tail in sources:
+            for head in sums:
+                _edge(drawing, tail, head, source_hidden | hidden_nodes)
+    for result, (outs, hidden_nodes) in outputs.items():
+        consumers = dict.fromkeys(node_id[c] for p, c, _ in edges
+                                  if p == result and c not in inside)
+        for tail in outs:
+            for head in consumers:
+                _edge(drawing, tail, head, hidden_nodes)
+
+
+def _edge(drawing, tail, head, hidden_nodes):
+    """An edge; dashed, without arrow, when it touches a "more units" node."""
+    if tail in hidden_nodes or head in hidden_nodes:
+        drawing.edge(tail, head, style="dashed", arrowhead="none")
+    else:
+        drawing.edge(tail, head)
+
+
+def _fill(fill, marked):
+    return {"fillcolor": COLORS["highlight"], **BORDER} if marked else {"fillcolor": fill}
 
 
 def _add_edges(drawing, tensors, edges, node_id, clusters, is_parameter):
@@ -75,8 +142,10 @@ def _add_edges(drawing, tensors, edges, node_id, clusters, is_parameter):
         drawing.same_rank(clusters[child], [node_id[child]] + [node_id[p] for p in parents])
 
 
-def _add_group(drawing, modules, key, group, root, show_data, show_grad, backward, name):
-    """One node standing for all that module ``key[-1]`` made (group_modules="collapse")."""
+def _add_group(drawing, modules, key, group, root, show_data, show_grad, backward, name,
+               highlight_lines=None):
+    """One node standing for all that module ``key[-1]`` made (group_modules="collapse");
+    ``highlight_lines`` (a list, possibly empty) marks it."""
     cluster = _add_clusters(drawing, modules, key[:-1])
     role = "output" if any(t is root for t in group) else "intermediate"
     n_ops = sum(1 for t in group if not t.is_leaf)
@@ -84,8 +153,9 @@ def _add_group(drawing, modules, key, group, root, show_data, show_grad, backwar
     title = lines(bold(escape(modules.describe(key[-1]))),
                   small(f"{n_ops} op{'s' * (n_ops != 1)}, "
                         f"{n_params} parameter{'s' * (n_params != 1)}"))
-    label, fill = _tensor_label(group[-1], title, show_data, show_grad, backward, COLORS[role])
-    drawing.node(name, label, cluster, fillcolor=fill)
+    label, fill = _tensor_label(group[-1], title, show_data, show_grad, backward, COLORS[role],
+                                highlight_lines or ())
+    drawing.node(name, label, cluster, **_fill(fill, highlight_lines is not None))
 
 
 def _add_clusters(drawing, modules, path):
@@ -123,8 +193,9 @@ def _title(t, names):
     return lines(bold(escape(t.label)), small(escape(op))) if t.label else bold(escape(op))
 
 
-def _tensor_label(t, title, show_data, show_grad, backward, fill):
-    """The node's HTML label and fill colour (the warning colour for many dead ReLUs)."""
+def _tensor_label(t, title, show_data, show_grad, backward, fill, extra_lines=()):
+    """The node's HTML label, ending with ``extra_lines``, and fill colour (the warning colour
+    for many dead ReLUs)."""
     kind = f"{t.shape} {t.dtype}" if t.ndim else f"scalar {t.dtype}"
     data = [escape(s) for s in summarize(t.numpy())] if show_data else []
     grad = _grad_lines(t, backward) if show_grad else []
@@ -140,7 +211,7 @@ def _tensor_label(t, title, show_data, show_grad, backward, fill):
                            WARNING_TEXT if warn else None))
         if warn:
             fill = COLORS["dead"]
-    return html_label(lines(title, small(escape(kind)), *body, *extra)), fill
+    return html_label(lines(title, small(escape(kind)), *body, *extra, *extra_lines)), fill
 
 
 def _grad_lines(t, backward):

@@ -1,9 +1,10 @@
 """Activation kernels compiled from ``tinygrad_edu.activations``, the activation registry.
 
-``activate`` and ``derivative`` below are the registry's own scalar Python functions compiled
-with ``njit``; the loops apply them to every element of an array in one pass. The registry's
-helper ``sigmoid`` is a plain Python function, which compiled code cannot call, so it is
-registered with Numba as an overload whose implementation is that same function.
+``activate``, ``derivative`` and ``gradient`` below are the registry's own scalar Python
+functions compiled with ``njit``; the loops apply them to every element of an array in one
+pass. The registry's helpers ``sigmoid`` and ``derivative`` (which ``gradient`` calls) are plain
+Python functions, which compiled code cannot call, so each is registered with Numba as an
+overload whose implementation is that same function.
 """
 
 import numpy as np
@@ -12,7 +13,7 @@ from numba.extending import overload
 
 from ... import activations as sm
 
-__all__ = ["activate", "derivative", "activation_forward", "activation_backward",
+__all__ = ["activate", "derivative", "gradient", "activation_forward", "activation_backward",
            "bias_activation"]
 
 
@@ -21,9 +22,15 @@ def _sigmoid_overload(x):
     return sm.sigmoid
 
 
+@overload(sm.derivative, jit_options={"cache": True})   # called by the registry's gradient
+def _derivative_overload(code, x, y, slope):
+    return sm.derivative
+
+
 _CODES = sm.CODES
 activate = njit(cache=True, nogil=True)(sm.activate)
 derivative = njit(cache=True, nogil=True)(sm.derivative)
+gradient = njit(cache=True, nogil=True)(sm.gradient)
 
 
 @njit(cache=True, nogil=True)
@@ -41,7 +48,7 @@ def _backward(x, y, grad, out, code, slope):
     for c in literal_unroll(_CODES):
         if code == c:
             for i in range(x.size):
-                out[i] = grad[i] * derivative(c, x[i], y[i], slope)
+                out[i] = gradient(c, x[i], y[i], grad[i], slope)
 
 
 @njit(cache=True, nogil=True)

@@ -15,7 +15,7 @@ import numpy as np
 from numba import literal_unroll, njit
 
 from ... import activations as sm
-from .activations import derivative
+from .activations import gradient
 from .matmul import SKINNY_MAX, gemm
 
 __all__ = ["linear_act_forward", "linear_act_backward"]
@@ -25,12 +25,13 @@ _CODES = sm.CODES
 
 @njit(cache=True, nogil=True)
 def _dz_db(z, y, grad, code, slope, dz, db):
-    """dz = grad * act'(z, y); db += column sums of dz (db is float64: no float32 drift)."""
+    """dz = grad * act'(z, y) (the registry's ``gradient``); db += column sums of dz (db is
+    float64: no float32 drift)."""
     for c in literal_unroll(_CODES):
         if code == c:   # one loop per activation, so each is compiled with its code constant
             for i in range(z.shape[0]):
                 for j in range(z.shape[1]):
-                    d = grad[i, j] * derivative(c, z[i, j], y[i, j], slope)
+                    d = gradient(c, z[i, j], y[i, j], grad[i, j], slope)
                     dz[i, j] = d
                     db[j] += d
 

@@ -14,11 +14,13 @@ Each layer reads its weight matrix in place, row by row: a block of up to ``ROWS
 times 64 output columns (float32) is accumulated in registers while the inputs stream through,
 then bias and activation are applied as the block is stored.
 
-It runs on one thread. Splitting the rows over two threads made small batches faster when
+One call runs on one thread. Splitting the rows over two threads made small batches faster when
 nothing else ran, but a program that also calls numpy's BLAS has an OpenBLAS thread
 busy-waiting for ~0.1 s after each such call, and the two thread pools then fight for the
 cores, making a call two orders of magnitude slower (README has the figures). Batch-1 latency,
-the point of this path, gains nothing from threads.
+the point of this path, gains nothing from threads. Calls from several threads at once are
+safe and run in parallel (the kernels release the GIL): each call takes scratch buffers no
+other running call holds.
 
 >>> fast = model.compile()      # a snapshot of model's weights
 >>> scores = fast(x)            # numpy array, same values as model(x)
@@ -147,7 +149,9 @@ class CompiledMLP:
         self.sizes = np.array([layers[0].nin] + [layer.nout for layer in layers], np.int64)
         self.codes = np.array([layer.code for layer in layers], np.int64)
         self._meta = np.concatenate([[len(layers)], self.sizes, self.codes]).astype(np.int64)
-        self._scratch = np.empty((2, 0, 0), self.dtype)
+        # Scratch buffers not in use by a running call. The kernels release the GIL, and two
+        # calls sharing a buffer would overwrite each other's hidden activations.
+        self._idle = []
         self._load(layers)
 
     @property
@@ -192,19 +196,29 @@ class CompiledMLP:
             x = _as_input(x, self.dtype, self.nin)   # the fast path skips this for arrays
         if x.ndim == 2 and x.shape[1] == self.nin:
             out = np.empty((x.shape[0], self.nout), self.dtype)
-            mlp_forward(x, self.params, self._meta, self._buffers(x.shape[0]), out)
+            scratch = self._claim(x.shape[0])
+            mlp_forward(x, self.params, self._meta, scratch, out)
+            self._idle.append(scratch)
             return out
         if x.ndim != 1 or x.shape[0] != self.nin:
             _as_input(x, self.dtype, self.nin)   # raises the shape error
         out = np.empty((1, self.nout), self.dtype)
-        mlp_forward(x.reshape(1, -1), self.params, self._meta, self._buffers(1), out)
+        scratch = self._claim(1)
+        mlp_forward(x.reshape(1, -1), self.params, self._meta, scratch, out)
+        self._idle.append(scratch)
         return out.reshape(-1)
 
-    def _buffers(self, rows):
-        if rows > self._scratch.shape[1]:
+    def _claim(self, rows):
+        """Ping-pong buffers for the hidden activations of ``rows`` examples that no running
+        call holds: an idle one (``list.pop`` is atomic under the GIL) or a new one."""
+        try:
+            scratch = self._idle.pop()
+        except IndexError:
+            scratch = None
+        if scratch is None or rows > scratch.shape[1]:
             width = int(self.sizes[1:-1].max()) if self.sizes.size > 2 else 1
-            self._scratch = np.empty((2, rows, width), self.dtype)
-        return self._scratch
+            scratch = np.empty((2, rows, width), self.dtype)
+        return scratch
 
     def __repr__(self):
         return f"CompiledMLP({'→'.join(map(str, self.sizes))}, dtype={self.dtype})"

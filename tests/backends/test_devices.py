@@ -36,10 +36,6 @@ CUDA_BRANCHES = {
         "libcuda"),
     "no gpu, cuInit fails": ({"runtime": ("CUDA_ERROR_NO_DEVICE (100)", 0)}, NO_GPU),
     "no gpu, none counted": ({"runtime": (None, 0)}, NO_GPU),
-    "no backend yet": (
-        {"runtime": (None, 1)},
-        "cuda: unavailable: this version of tinygrad_edu has no CUDA backend yet: "
-        "use device='cpu'"),
 }
 
 
@@ -102,6 +98,14 @@ def test_each_cuda_branch_says_why_and_how_to_fix_it(fake_cuda, fakes, line):
     with pytest.raises(DeviceError) as raised:
         get_device("cuda")
     assert str(raised.value) == line
+
+
+def test_a_device_without_a_registered_backend_says_so(fake_cuda, monkeypatch):
+    fake_cuda(runtime=(None, 1))
+    monkeypatch.setattr(registry, "_REGISTRY", {name: entry for name, entry in
+                                                registry._REGISTRY.items() if entry[0] != "cuda"})
+    assert str(_cuda_info()) == ("cuda: unavailable: this version of tinygrad_edu has no CUDA "
+                                 "backend yet: use device='cpu'")
 
 
 def test_without_numba_cuda_the_runtime_is_never_asked(fake_cuda):

@@ -140,11 +140,33 @@ def test_sequential_applies_modules_in_order():
     assert isinstance(seq[:2], nn.Sequential) and len(seq[:2]) == 2
 
 
+def test_sequential_of_classes_asks_whether_instances_were_meant():
+    with pytest.raises(tg.ArgumentTypeError, match=r"class nn\.ReLU .*did you mean nn\.ReLU\(\)\?"):
+        nn.Sequential(nn.Linear(2, 3), nn.ReLU)
+    with pytest.raises(TypeError, match=r"did you mean nn\.Linear\(\.\.\.\)\?"):
+        nn.Sequential(nn.Linear, nn.ReLU)
+    with pytest.raises(TypeError, match=r"did you mean TwoLayers\(\)\?"):
+        nn.ModuleList([TwoLayers])
+
+
 def test_zero_grad_forgets_every_parameter_gradient():
     model = TwoLayers()
     model(Tensor.randn(2, 3)).sum().backward()
     assert all(p.grad is not None for p in model.parameters())
     model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_zero_grad_without_set_to_none_zeroes_the_gradients_in_place():
+    model = TwoLayers()
+    model(Tensor.randn(2, 3)).sum().backward()
+    grads = {name: p.grad for name, p in model.named_parameters()}
+    model.zero_grad(set_to_none=False)
+    for name, p in model.named_parameters():
+        assert p.grad is grads[name] and not p.grad.numpy().any(), name
+    model.zero_grad(set_to_none=True)
+    assert all(p.grad is None for p in model.parameters())
+    model.zero_grad(set_to_none=False)   # nothing to zero: the gradients stay None
     assert all(p.grad is None for p in model.parameters())
 
 

@@ -14,17 +14,18 @@ from tinygrad_edu import Value
 _NODE = re.compile(r"^\s*([A-Za-z_]\w*) \[(.*)\]$")
 _EDGE = re.compile(r"^\s*(\w+) -> (\w+)(?: \[(.*)\])?$")
 _CLUSTER = re.compile(r"^\s*subgraph (cluster_\d+) \{$")
-_CLUSTER_LABEL = re.compile(r"^\s*graph \[.*label=<<B>(.*)</B>>")
+_CLUSTER_LABEL = re.compile(r"^\s*graph \[.*label=<<B>(.*?)</B>(.*?)> ")
 _KEYWORDS = {"graph", "node", "edge"}
 
 
 class Dot:
-    """Nodes (name -> attribute text), edges, clusters (name -> label), cluster membership
-    and the groups of nodes put on one rank."""
+    """Nodes (name -> attribute text), edges, clusters (name -> the bold first line of its
+    label; ``cluster_notes``: the markup after it), cluster membership and the groups of
+    nodes put on one rank."""
 
     def __init__(self, source):
         self.source = source
-        self.nodes, self.edges, self.clusters = {}, [], {}
+        self.nodes, self.edges, self.clusters, self.cluster_notes = {}, [], {}, {}
         self.cluster_of = {}     # node name -> tuple of enclosing cluster names, outermost first
         self.same_ranks = []     # lists of node names in {rank=same ...} blocks
         stack = []               # open blocks: a cluster's name, or a list for a rank block
@@ -40,6 +41,7 @@ class Dot:
                     stack.pop()
             elif (m := _CLUSTER_LABEL.match(line)) and clusters:
                 self.clusters[clusters[-1]] = m.group(1)
+                self.cluster_notes[clusters[-1]] = m.group(2)
             elif m := _EDGE.match(line):
                 self.edges.append((m.group(1), m.group(2), m.group(3) or ""))
             elif (m := _NODE.match(line)) and m.group(1) not in _KEYWORDS:

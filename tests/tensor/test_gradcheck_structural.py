@@ -89,9 +89,10 @@ def test_matmul_with_a_constant_operand(cpu_backend):
 SHAPE_OPS = {
     "reshape": (lambda t: t.reshape(4, 6), lambda a: a.reshape(4, 6)),
     "reshape_tuple_minus_one": (lambda t: t.reshape((-1, 2)), lambda a: a.reshape(-1, 2)),
-    "transpose_default": (lambda t: t.transpose(), lambda a: a.transpose()),
-    "transpose_axes": (lambda t: t.transpose(1, 2, 0), lambda a: a.transpose(1, 2, 0)),
-    "transpose_tuple": (lambda t: t.transpose((2, 0, 1)), lambda a: a.transpose(2, 0, 1)),
+    "transpose_two_axes": (lambda t: t.transpose(0, 2), lambda a: np.swapaxes(a, 0, 2)),
+    "transpose_negative_axes": (lambda t: t.transpose(-1, 1), lambda a: np.swapaxes(a, -1, 1)),
+    "permute": (lambda t: t.permute(1, 2, 0), lambda a: a.transpose(1, 2, 0)),
+    "permute_tuple": (lambda t: t.permute((2, 0, 1)), lambda a: a.transpose(2, 0, 1)),
     "T": (lambda t: t.T, lambda a: a.T),
     "flatten": (lambda t: t.flatten(), lambda a: a.flatten()),
     "flatten_from_1": (lambda t: t.flatten(1), lambda a: a.reshape(2, 12)),

@@ -1,116 +1,160 @@
-"""The textbook's production example: a recommendation-ranking MLP, trained end to end.
+"""The textbook's production example: a recommendation-ranking MLP and a task it can learn.
 
-The input is 128 features (a user's 64 and an item's 64); the network is
-128 → 256 → 128 → 64 → 1 with ReLU and a raw score out. Real click logs cannot ship with a
-library, so ``make_ranking_data`` draws a synthetic task with the same shape: the score is a
-nonlinear match between the user's and the item's features plus noise, so a linear model cannot
-fit it and the MLP must learn the interactions. ``train_ranking_model`` trains it and watches
-its layers with the activation monitor, and is what ``tinygrad-edu train`` runs.
+The network scores one (user, item) pair from 128 features, the user's 64 and the item's 64:
+128 → 256 → 128 → 64 → 1 with ReLU and He initialization, a raw score out. Real click logs
+cannot ship with a library, so ``make_ranking_task`` draws users and items with a known
+nonlinear ground truth (``GroundTruth``): how well a user's tastes match an item's traits, a
+product of squashed projections that no linear model can represent, plus a popularity effect
+that only counts above a threshold. Observed scores add noise, so the best any model can do is
+known: the ground truth itself.
+
+Users are split three ways: the network trains on some users' pairs, is validated every epoch
+on other users, and is reported on a third group it never saw (the items are shared, as in a
+catalogue). Every held-out user comes with the same number of candidate items, so ranking
+metrics (``apps.metrics``) can ask: did the model put the relevant ones first?
 """
 
-import time
-import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from .. import nn, optim
-from ..tensor.context import no_grad
-from ..check.diagnostics import ActivationMonitor, DiagnosticWarning
+from .. import nn
 from ..errors import ArgumentError
-from ..random import manual_seed
-from ..tensor import Tensor
 
-__all__ = ["RANKING_SHAPE", "make_ranking_data", "ranking_model", "train_ranking_model",
-           "TrainingResult"]
+__all__ = ["RANKING_SHAPE", "FEATURES", "ITEMS_PER_USER", "GroundTruth", "Split",
+           "RankingTask", "make_ranking_task", "heldout_users", "train_pairs", "ranking_model"]
 
 RANKING_SHAPE = (128, [256, 128, 64], 1)
-_USER, _ITEM, _FACTORS = 64, 64, 2
+USER_FEATURES = ITEM_FEATURES = 64
+FEATURES = USER_FEATURES + ITEM_FEATURES
+ITEMS_PER_USER = 32          # training pairs per training user
+CANDIDATES = 50              # items scored per held-out user
+RELEVANT_QUANTILE = 0.75     # an observed score in the top quarter of training scores is relevant
+_TASTES = 4                  # latent taste dimensions of the ground truth
+_GROUND_TRUTH_SEED = 2024    # the ground truth is the same for every --seed
 
 
-def make_ranking_data(n, seed=0, noise=0.1):
-    """``(features (n, 128), scores (n, 1))`` as float32, reproducible from ``seed``.
+@dataclass(frozen=True)
+class GroundTruth:
+    """The known scoring rule: ``affinity(u, v) = 2 * tanh(2 u·A) · tanh(2 v·B) + max(0, v·c)``.
 
-    The score adds how well the user's tastes match the item (the product of a user factor and
-    an item factor, an interaction a linear model cannot represent) to thresholded effects of a
-    few feature directions (as an item's popularity only counts once it is high), plus noise.
-    The task's directions are fixed; ``seed`` draws the examples.
+    ``A`` and ``B`` (64 x 4) map a user's and an item's features to four tastes in (-1, 1);
+    their dot product is the match. ``c`` is the direction of an item's popularity, which helps
+    only once it is positive.
     """
-    if n < 1:
-        raise ArgumentError(f"make_ranking_data: n must be at least 1, got {n}")
-    task = np.random.default_rng(2024)
-    user_factor = task.standard_normal((_USER, _FACTORS)) / np.sqrt(_USER)
-    item_factor = task.standard_normal((_ITEM, _FACTORS)) / np.sqrt(_ITEM)
-    directions = task.standard_normal((_USER + _ITEM, 4)) / np.sqrt(_USER + _ITEM)
+
+    user_tastes: np.ndarray
+    item_tastes: np.ndarray
+    popularity: np.ndarray
+
+    @classmethod
+    def default(cls):
+        rng = np.random.default_rng(_GROUND_TRUTH_SEED)
+        scale = 1 / np.sqrt(USER_FEATURES)
+        return cls(rng.standard_normal((USER_FEATURES, _TASTES)) * scale,
+                   rng.standard_normal((ITEM_FEATURES, _TASTES)) * scale,
+                   rng.standard_normal(ITEM_FEATURES) * scale)
+
+    def affinity(self, users, items):
+        """Noise-free scores of rows ``users`` (n, 64) paired with rows ``items`` (n, 64)."""
+        match = np.tanh(2 * users @ self.user_tastes) * np.tanh(2 * items @ self.item_tastes)
+        return 2 * match.sum(axis=1) + np.maximum(items @ self.popularity, 0)
+
+
+@dataclass(frozen=True)
+class Split:
+    """One group of users' (user, item) pairs, contiguous per user.
+
+    ``features`` (n, 128) float32, ``targets`` (n, 1) float32 observed scores, ``truth`` (n,)
+    the noise-free affinities, ``users`` (n,) the user of each pair.
+    """
+
+    name: str
+    features: np.ndarray
+    targets: np.ndarray
+    truth: np.ndarray
+    users: np.ndarray
+
+    def __len__(self):
+        return len(self.targets)
+
+    @property
+    def n_users(self):
+        return len(np.unique(self.users))
+
+
+@dataclass(frozen=True)
+class RankingTask:
+    """Training, validation and test users' pairs, and what makes a pair relevant.
+
+    ``relevance_threshold``: an observed score above it marks a relevant item (the top quarter
+    of the training scores), for NDCG and AUC. ``noise``: the std of the observation noise.
+    """
+
+    train: Split
+    validation: Split
+    test: Split
+    n_items: int
+    noise: float
+    relevance_threshold: float
+    ground_truth: GroundTruth
+
+    def relevant(self, split):
+        """Boolean (n,): which of ``split``'s pairs are relevant."""
+        return split.targets[:, 0] > self.relevance_threshold
+
+
+def heldout_users(train_users):
+    """Validation users, and as many test users, for ``train_users`` training users."""
+    return max(10, train_users // 5)
+
+
+def train_pairs(train_users):
+    """How many training pairs ``make_ranking_task(train_users=...)`` draws."""
+    return train_users * ITEMS_PER_USER
+
+
+def make_ranking_task(train_users=1500, heldout_users=300, n_items=1000, noise=0.3, seed=0):
+    """Draw the users, items and observed scores of a ``RankingTask``, reproducibly.
+
+    ``train_users`` users with ``ITEMS_PER_USER`` items each train; ``heldout_users`` users
+    for validation and as many for the test score ``CANDIDATES`` items each. ``seed`` draws
+    the features, the pairs and the noise; the ground truth never changes.
+    """
+    for name, value, least in (("train_users", train_users, 1), ("heldout_users", heldout_users, 1),
+                               ("n_items", n_items, CANDIDATES)):
+        if not isinstance(value, (int, np.integer)) or value < least:
+            raise ArgumentError(f"make_ranking_task: {name} must be an integer >= {least}, got "
+                                f"{value!r}")
+    if not noise >= 0:
+        raise ArgumentError(f"make_ranking_task: noise must be >= 0, got {noise!r}")
+    truth = GroundTruth.default()
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, _USER + _ITEM))
-    match = (np.tanh(x[:, :_USER] @ user_factor) * np.tanh(x[:, _USER:] @ item_factor))
-    score = 2 * match.sum(axis=1) + np.maximum(x @ directions, 0) @ np.array([1, -1, 0.5, 1])
-    score += noise * rng.standard_normal(n)
-    return x.astype(np.float32), score[:, None].astype(np.float32)
+    users = rng.standard_normal((train_users + 2 * heldout_users, USER_FEATURES))
+    items = rng.standard_normal((n_items, ITEM_FEATURES))
+    groups = np.split(np.arange(len(users)), [train_users, train_users + heldout_users])
+    splits = [_draw_split(name, ids, per_user, users, items, truth, noise, rng)
+              for name, ids, per_user in zip(("train", "validation", "test"), groups,
+                                             (ITEMS_PER_USER, CANDIDATES, CANDIDATES))]
+    threshold = float(np.quantile(splits[0].targets, RELEVANT_QUANTILE))
+    return RankingTask(*splits, n_items=n_items, noise=float(noise),
+                       relevance_threshold=threshold, ground_truth=truth)
+
+
+def _draw_split(name, user_ids, per_user, users, items, truth, noise, rng):
+    pair_users = np.repeat(user_ids, per_user)
+    # Each user sees distinct items, as a user is shown each item of a slate once.
+    pair_items = np.concatenate([rng.choice(len(items), per_user, replace=False)
+                                 for _ in user_ids])
+    u, v = users[pair_users], items[pair_items]
+    clean = truth.affinity(u, v)
+    observed = clean + noise * rng.standard_normal(len(clean))
+    return Split(name, np.hstack([u, v]).astype(np.float32),
+                 observed[:, None].astype(np.float32), clean, pair_users)
 
 
 def ranking_model(activation="relu", init="auto"):
-    """The chapter's network, ``nn.MLP(128, [256, 128, 64], 1)``, with a raw score out."""
+    """The chapter's network, ``nn.MLP(128, [256, 128, 64], 1)``, with a raw score out
+    (``init="auto"`` is He for the ReLU family)."""
     nin, hidden, nout = RANKING_SHAPE
     return nn.MLP(nin, hidden, nout, activation=activation, init=init)
-
-
-@dataclass
-class TrainingResult:
-    """What ``train_ranking_model`` measured."""
-
-    model: nn.MLP
-    losses: list = field(default_factory=list)     # (step, training-batch loss)
-    baseline_mse: float = 0.0   # test MSE of always predicting the mean training score
-    test_mse: float = 0.0
-    seconds_per_step: float = 0.0
-    monitor_report: str = ""
-    warnings: list = field(default_factory=list)
-
-
-def train_ranking_model(steps=800, batch=256, lr=1e-3, optimizer="adam", activation="relu",
-                        init="auto", train_size=32768, test_size=2048, seed=0, log_every=100,
-                        log=None):
-    """Train the ranking MLP on synthetic data; return a ``TrainingResult``.
-
-    ``optimizer`` is ``"adam"`` or ``"sgd"`` (SGD with momentum 0.9). ``log(line)`` is called
-    with a progress line every ``log_every`` steps (and at the last one).
-    """
-    if optimizer not in ("adam", "sgd"):
-        raise ArgumentError(f"train_ranking_model: optimizer must be 'adam' or 'sgd', got "
-                            f"{optimizer!r}")
-    if steps < 1 or batch < 1:
-        raise ArgumentError(f"train_ranking_model: steps and batch must be positive, got "
-                            f"steps={steps}, batch={batch}")
-    manual_seed(seed)
-    x_train, y_train = make_ranking_data(train_size, seed=seed)
-    x_test, y_test = make_ranking_data(test_size, seed=seed + 1)
-    model = ranking_model(activation, init)
-    params = model.parameters()
-    opt = (optim.Adam(params, lr=lr) if optimizer == "adam"
-           else optim.SGD(params, lr=lr, momentum=0.9))
-    result = TrainingResult(model=model)
-    result.baseline_mse = float(np.mean((y_test - y_train.mean()) ** 2))
-    order = np.random.default_rng(seed).permutation(train_size)
-    start = time.perf_counter()
-    for step in range(steps):
-        lo = (step * batch) % train_size
-        rows = order[lo:lo + batch] if lo + batch <= train_size else order[:batch]
-        opt.zero_grad()
-        loss = nn.functional.mse_loss(model(Tensor(x_train[rows])), Tensor(y_train[rows]))
-        loss.backward()
-        opt.step()
-        if step % log_every == 0 or step == steps - 1:
-            result.losses.append((step, loss.item()))
-            if log:
-                log(f"step {step:5d}  loss {loss.item():.4f}")
-    result.seconds_per_step = (time.perf_counter() - start) / steps
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DiagnosticWarning)
-        with ActivationMonitor(model) as monitor, no_grad():
-            predictions = model(Tensor(x_test)).numpy()
-    result.test_mse = float(np.mean((predictions - y_test) ** 2))
-    result.monitor_report = monitor.report()
-    result.warnings = [str(w.message) for w in caught]
-    return result

@@ -103,6 +103,27 @@ class NumpyBackend:
     def sign(self, a):
         return np.sign(a)
 
+    def sin(self, a):
+        return np.sin(a)
+
+    def cos(self, a):
+        return np.cos(a)
+
+    def floor(self, a):
+        return np.floor(a)
+
+    def round(self, a):
+        """Nearest integer, halves to even (as numpy and PyTorch)."""
+        return np.round(a)
+
+    def floor_divide(self, a, b):
+        """floor(a / b), exact for integers (Python's //); no zero divisors (checked before)."""
+        return np.floor_divide(a, b)
+
+    def mod(self, a, b):
+        """a - b * floor(a / b) with the sign of b (Python's %), exact as fmod is."""
+        return np.remainder(a, b)
+
     def clip(self, a, lo, hi):
         return np.clip(a, lo, hi)
 
@@ -127,6 +148,13 @@ class NumpyBackend:
 
     def min(self, a, axis, keepdims):
         return np.min(a, axis=axis, keepdims=keepdims)
+
+    def prod(self, a, axis, keepdims):
+        return np.prod(a, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, a, axis):
+        """Running sums along ``axis`` (an int); booleans and small ints sum as int64."""
+        return np.cumsum(a, axis=axis)
 
     def abs_power_sum(self, a, p):
         """sum(|a| ** p) over all elements, as a 0-d float64 array (for norms)."""

@@ -31,8 +31,9 @@ _REGISTRY = {
     "numpy": ("cpu", "tinygrad_edu.backends.reference:NumpyBackend"),
     "numba": ("cpu", "tinygrad_edu.kernels.cpu.backend:NumbaBackend"),
     "strict": ("cpu", "tinygrad_edu.backends.strict:StrictBackend"),
+    "cuda": ("cuda", "tinygrad_edu.kernels.cuda.backend:CudaBackend"),
 }
-_DEFAULTS = {"cpu": ("numba", "numpy")}
+_DEFAULTS = {"cpu": ("numba", "numpy"), "cuda": ("cuda",)}
 _ENV_VAR = "TINYGRAD_EDU_BACKEND"
 _CUDA_EXTRA = 'pip install "tinygrad_edu[cuda]"'
 _instances = {}

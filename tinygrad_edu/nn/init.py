@@ -14,14 +14,16 @@ the other way round); a ``Neuron``'s weight of shape ``(nin,)`` has ``fan_in = n
 """
 
 import math
+import numbers
 
 import numpy as np
 
 from ..activations import ACTIVATIONS
-from ..errors import ArgumentError, DTypeError, ShapeError
+from ..errors import ArgumentError, ArgumentTypeError, DTypeError, ShapeError
 from .activations import canonical_activation
 from ..random import get_generator
 from ..tensor import Tensor
+from ..tensor.autodiff import mark_written
 
 __all__ = ["fans", "zeros_", "constant_", "uniform_", "normal_", "xavier_uniform_",
            "xavier_normal_", "he_uniform_", "he_normal_", "kaiming_uniform_", "kaiming_normal_",
@@ -41,11 +43,30 @@ def _check(tensor, op):
         raise DTypeError(f"init.{op}: needs a floating tensor, got dtype {tensor.dtype}")
 
 
+def _number(value, name, op, finite=True):
+    """``value`` as a float, checked to be a real number (finite unless ``finite`` is False)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ArgumentTypeError(f"init.{op}: {name} must be a real number, got "
+                                f"{type(value).__name__} {value!r}")
+    if finite and not math.isfinite(value):
+        raise ArgumentError(f"init.{op}: {name} must be finite, got {value!r}")
+    return float(value)
+
+
+def _positive_fans(tensor, op):
+    fan_in, fan_out = fans(tensor)
+    if not fan_in or not fan_out:
+        raise ShapeError(f"init.{op}: a weight of shape {tensor.shape} has fan_in {fan_in} and "
+                         f"fan_out {fan_out}; the scale needs both > 0")
+    return fan_in, fan_out
+
+
 def _fill(tensor, values):
     """Write ``values`` (drawn on the host by the library generator) into ``tensor``, wherever
     it lives."""
     be = tensor._device.backend
     be.assign_(tensor.data, be.asarray(np.broadcast_to(values, tensor.shape), tensor.dtype))
+    mark_written(tensor)
     return tensor
 
 
@@ -66,14 +87,15 @@ def zeros_(tensor):
 
 
 def constant_(tensor, value):
-    """Fill with ``value``."""
+    """Fill with ``value`` (a real number; inf and NaN are allowed)."""
     _check(tensor, "constant_")
-    return _fill(tensor, value)
+    return _fill(tensor, _number(value, "value", "constant_", finite=False))
 
 
 def uniform_(tensor, a=0.0, b=1.0):
     """Fill with samples from U(a, b)."""
     _check(tensor, "uniform_")
+    a, b = _number(a, "a", "uniform_"), _number(b, "b", "uniform_")
     if not a <= b:
         raise ArgumentError(f"init.uniform_: need a <= b, got a={a}, b={b}")
     return _fill(tensor, get_generator().uniform(a, b, tensor.shape))
@@ -82,6 +104,7 @@ def uniform_(tensor, a=0.0, b=1.0):
 def normal_(tensor, mean=0.0, std=1.0):
     """Fill with samples from N(mean, std^2)."""
     _check(tensor, "normal_")
+    mean, std = _number(mean, "mean", "normal_"), _number(std, "std", "normal_")
     if std < 0:
         raise ArgumentError(f"init.normal_: std must be >= 0, got {std}")
     return _fill(tensor, mean + std * get_generator().standard_normal(tensor.shape))
@@ -90,24 +113,25 @@ def normal_(tensor, mean=0.0, std=1.0):
 def xavier_uniform_(tensor, gain=1.0):
     """Glorot uniform: U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out))."""
     _check(tensor, "xavier_uniform_")
-    fan_in, fan_out = fans(tensor)
-    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    fan_in, fan_out = _positive_fans(tensor, "xavier_uniform_")
+    bound = _number(gain, "gain", "xavier_uniform_") * math.sqrt(6.0 / (fan_in + fan_out))
     return _fill(tensor, get_generator().uniform(-bound, bound, tensor.shape))
 
 
 def xavier_normal_(tensor, gain=1.0):
     """Glorot normal: N(0, gain^2 * 2 / (fan_in + fan_out))."""
     _check(tensor, "xavier_normal_")
-    fan_in, fan_out = fans(tensor)
-    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    fan_in, fan_out = _positive_fans(tensor, "xavier_normal_")
+    std = _number(gain, "gain", "xavier_normal_") * math.sqrt(2.0 / (fan_in + fan_out))
     return _fill(tensor, std * get_generator().standard_normal(tensor.shape))
 
 
 def _he_variance(tensor, a, mode, op):
     _check(tensor, op)
+    a = _number(a, "a", op)
     if mode not in ("fan_in", "fan_out"):
         raise ArgumentError(f"init.{op}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
-    fan_in, fan_out = fans(tensor)
+    fan_in, fan_out = _positive_fans(tensor, op)
     return 2.0 / ((1.0 + a * a) * (fan_in if mode == "fan_in" else fan_out))
 
 

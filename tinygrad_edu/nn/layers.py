@@ -6,11 +6,12 @@ storage; a PyTorch ``nn.Linear`` weight ``W`` corresponds to our ``W.T``.
 Biases start at zero; weights follow ``init`` (see ``tinygrad_edu.nn.init.init_weight_``).
 """
 
+import math
 import numbers
 
 from . import init as _init
 from ..activations import activation_spec
-from ..errors import ArgumentError, DTypeError, ShapeError
+from ..errors import ArgumentError, ArgumentTypeError, DTypeError, ShapeError
 from ..kernels.network import DenseLayer
 from ..tensor.combine import linear_act
 from ..tensor import Tensor
@@ -26,6 +27,29 @@ def _size(n, what, op):
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ArgumentError(f"{op}: {what} must be a positive int, got {n!r}")
     return int(n)
+
+
+def _slope(value, op):
+    """The negative slope of leaky ReLU as a float: a finite real number."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ArgumentTypeError(f"{op}: negative_slope must be a real number, got "
+                                f"{type(value).__name__} {value!r}")
+    if not math.isfinite(value):
+        raise ArgumentError(f"{op}: negative_slope must be finite, got {value!r}")
+    return float(value)
+
+
+def _hidden_sizes(hidden):
+    """MLP's ``hidden`` (one size or a sequence of sizes) as a list, each a positive int."""
+    if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
+        hidden = [hidden]
+    elif isinstance(hidden, (list, tuple, range)):
+        hidden = list(hidden)
+    else:
+        raise ArgumentTypeError(f"MLP: hidden must be an int or a list of ints (the sizes of the "
+                                f"hidden layers; [] for none), got {type(hidden).__name__} "
+                                f"{hidden!r}")
+    return [_size(h, f"hidden size {i}", "MLP") for i, h in enumerate(hidden)]
 
 
 def _prelu_slope(activation):
@@ -74,7 +98,7 @@ class Neuron(Module):
         super().__init__()
         self.nin = _size(nin, "nin", "Neuron")
         self.activation = canonical_activation(activation)
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = _slope(negative_slope, "Neuron")
         self.w = Parameter(Tensor.zeros(self.nin))
         self.b = Parameter(Tensor.zeros(()))
         self.prelu_weight = _prelu_slope(self.activation)
@@ -133,7 +157,7 @@ class Layer(Module):
         super().__init__()
         self.nin, self.nout = _size(nin, "nin", "Layer"), _size(nout, "nout", "Layer")
         self.activation = canonical_activation(activation)
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = _slope(negative_slope, "Layer")
         _affine(self, self.nin, self.nout, bias, init, self.activation, self.negative_slope)
         self.prelu_weight = _prelu_slope(self.activation)
 
@@ -163,9 +187,8 @@ class MLP(Module):
     def __init__(self, nin, hidden, nout, activation="relu", out_activation=None, init="auto",
                  negative_slope=0.01):
         super().__init__()
-        hidden = [hidden] if isinstance(hidden, numbers.Integral) else list(hidden)
-        sizes = [_size(nin, "nin", "MLP")] + [_size(h, "hidden size", "MLP") for h in hidden] \
-            + [_size(nout, "nout", "MLP")]
+        hidden = _hidden_sizes(hidden)
+        sizes = [_size(nin, "nin", "MLP")] + hidden + [_size(nout, "nout", "MLP")]
         activations = [activation] * len(hidden) + [out_activation]
         self.layers = [Layer(a, b, act, init, negative_slope=negative_slope)
                        for a, b, act in zip(sizes[:-1], sizes[1:], activations)]

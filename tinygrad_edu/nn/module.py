@@ -7,6 +7,7 @@ Calling a module runs ``forward`` inside ``context.module_scope``: every tensor 
 records which modules were running, which lets a graph renderer group nodes by module.
 """
 
+import inspect
 import os
 from collections import namedtuple
 
@@ -15,6 +16,8 @@ import numpy as np
 from ..backends import Device
 from ..errors import ArgumentTypeError, DTypeError, ShapeError, TinygradEduError
 from ..tensor import Tensor, context
+from ..tensor.autodiff import mark_written
+from . import checkpoint
 
 __all__ = ["Parameter", "Module", "ModuleList", "Sequential", "RemovableHandle",
            "IncompatibleKeys", "StateDictError"]
@@ -94,6 +97,21 @@ class Module:
         if isinstance(value, (list, tuple)) and value and all(
                 isinstance(v, Module) for v in value):
             value = ModuleList(value)
+        # As in PyTorch: a registered parameter or submodule is replaced only by another one
+        # (or None), never silently dropped from parameters() by a plain value.
+        if value is not None:
+            if name in params and not isinstance(value, Parameter):
+                raise ArgumentTypeError(
+                    f"{type(self).__name__}: cannot assign a {type(value).__name__} to "
+                    f"{name!r}, which is a Parameter: it would drop out of parameters(), "
+                    f"state_dict() and training. Change its values with "
+                    f"self.{name}.copy_(value), replace it with Parameter(value), or del it "
+                    "first")
+            if name in self._modules and not isinstance(value, Module):
+                raise ArgumentTypeError(
+                    f"{type(self).__name__}: cannot assign a {type(value).__name__} to "
+                    f"{name!r}, which is a submodule; assign a Module (or None), or del it "
+                    "first")
         params.pop(name, None)
         self._modules.pop(name, None)
         if isinstance(value, Parameter):
@@ -166,10 +184,14 @@ class Module:
         """A list of all parameters (for an optimizer)."""
         return [p for _, p in self.named_parameters()]
 
-    def zero_grad(self):
-        """Forget the gradients of all parameters (``grad = None``)."""
+    def zero_grad(self, set_to_none=True):
+        """Reset the gradients of all parameters: forget them (``grad = None``; the default,
+        as in PyTorch 2) or, with ``set_to_none=False``, fill them with zeros in place."""
         for p in self.parameters():
-            p.grad = None
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.zero_()
 
     def train(self, mode=True):
         """Set training mode on this module and its descendants; returns self."""
@@ -235,12 +257,15 @@ class Module:
         Returns ``(missing_keys, unexpected_keys)``.
         """
         own = dict(self.named_parameters())
+        if not hasattr(state, "keys") or not hasattr(state, "__getitem__"):
+            raise ArgumentTypeError(f"{type(self).__name__}.load_state_dict: expected a dict of "
+                                    f"names to arrays (from state_dict()), got "
+                                    f"{type(state).__name__}")
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         if strict and (missing or unexpected):
-            raise StateDictError(f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
-                           f"unexpected keys {unexpected}; the state was saved from a different "
-                           "architecture (pass strict=False to load the matching keys only)")
+            raise _mismatch(f"{type(self).__name__}.load_state_dict", "the state", missing,
+                            unexpected)
         for name, p in own.items():
             if name not in state:
                 continue
@@ -251,24 +276,48 @@ class Module:
             if value.dtype.kind not in "fiu":
                 raise DTypeError(f"{type(self).__name__}.load_state_dict: {name!r} has dtype "
                                  f"{value.dtype}; expected numbers")
+        loaded = []
         for name, p in own.items():
             if name in state:
                 be = p._device.backend
                 be.assign_(p.data, be.asarray(np.asarray(state[name]), p.dtype))
+                loaded.append(p)
+        mark_written(*loaded)
         return IncompatibleKeys(missing, unexpected)
 
     def save(self, path):
         """Write ``state_dict()`` to a ``.npz`` file (plain arrays, no pickle). As with
-        ``numpy.savez``, ``.npz`` is appended to a file name that lacks it."""
-        np.savez(path, **self.state_dict())
+        ``numpy.savez``, ``.npz`` is appended to a file name that lacks it.
+
+        The write is atomic: the file is written beside ``path``, flushed to disk and renamed
+        over it, so a save that fails (disk full, a file-size limit, an interrupt) leaves any
+        previous checkpoint at ``path`` intact. A file object is written to as it is.
+        """
+        if not isinstance(path, (str, os.PathLike)):
+            np.savez(path, **self.state_dict())
+            return
+        checkpoint.write_arrays(checkpoint.npz_path(path), self.state_dict(),
+                                f"{type(self).__name__}.save")
 
     def load(self, path, strict=True):
-        """Load parameters saved by ``save(path)`` (read with ``allow_pickle=False``; the same
-        ``.npz`` suffix rule applies); returns self. See ``load_state_dict`` for the errors."""
-        if isinstance(path, (str, os.PathLike)) and not os.fspath(path).endswith(".npz"):
-            path = os.fspath(path) + ".npz"
-        with np.load(path, allow_pickle=False) as archive:
-            self.load_state_dict({k: archive[k] for k in archive.files}, strict=strict)
+        """Load parameters saved by ``save(path)`` (the same ``.npz`` suffix rule applies;
+        an open binary file works too); returns self.
+
+        The names and the shapes each array declares are checked against the module before
+        any data is decompressed, and nothing changes unless everything loads. Raises
+        CheckpointError (a ValueError) naming the file when it is empty, truncated, corrupt or
+        not a checkpoint (a pickle is never unpickled), ``StateDictError`` for names that do not
+        match (see ``strict``), ShapeError and DTypeError as ``load_state_dict`` does.
+        """
+        where = f"{type(self).__name__}.load"
+        if isinstance(path, (str, os.PathLike)):
+            path = checkpoint.npz_path(path)
+        own = dict(self.named_parameters())
+        arrays, missing, unexpected = checkpoint.read_arrays(
+            path, {name: p.shape for name, p in own.items()}, strict, where)
+        if arrays is None:
+            raise _mismatch(where, repr(path), missing, unexpected)
+        self.load_state_dict(arrays, strict=False)
         return self
 
     # ---- printing ----
@@ -293,6 +342,12 @@ class Module:
         return text[id(self)]
 
 
+def _mismatch(where, source, missing, unexpected):
+    return StateDictError(f"{where}: missing keys {missing}, unexpected keys {unexpected} in "
+                          f"{source}; it was saved from a different architecture (pass "
+                          "strict=False to load the matching keys only)")
+
+
 class ModuleList(Module):
     """A list of modules registered as children ``"0"``, ``"1"``, ... (so parameter names read
     ``layers.0.weight``). Index it, iterate it, ``append`` to it; it has no forward."""
@@ -303,6 +358,10 @@ class ModuleList(Module):
             self.append(m)
 
     def append(self, module):
+        if isinstance(module, type) and issubclass(module, Module):
+            name, call = _spelled(module)
+            raise ArgumentTypeError(f"{type(self).__name__}: got the class {name} where a "
+                                    f"module is expected; did you mean {call}?")
         if not isinstance(module, Module):
             raise ArgumentTypeError(f"{type(self).__name__}.append: expected a Module, got "
                                     f"{type(module).__name__}")
@@ -320,6 +379,16 @@ class ModuleList(Module):
 
     def __iter__(self):
         return iter(list(self._modules.values()))
+
+
+def _spelled(cls):
+    """A module class's name as a user writes it (``nn.ReLU``) and its instantiation
+    (``nn.ReLU()``, or ``nn.Linear(...)`` when the constructor needs arguments)."""
+    name = f"nn.{cls.__name__}" if cls.__module__.startswith(__name__.rsplit(".", 1)[0]) \
+        else cls.__name__
+    needs = any(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                for p in inspect.signature(cls).parameters.values())
+    return name, f"{name}(...)" if needs else f"{name}()"
 
 
 class Sequential(ModuleList):

@@ -14,11 +14,12 @@ import itertools
 import math
 import numbers
 import operator
+import warnings
 
 from .. import activations as sm
-from ..errors import ArgumentError, DTypeError
+from ..errors import ArgumentError, DTypeError, NonFiniteValueWarning
 
-__all__ = ["Value", "zero_grad"]
+__all__ = ["Value", "zero_grad", "set_anomaly_hook"]
 
 
 def _as_value(other, op):
@@ -45,8 +46,9 @@ class Value:
     """
 
     # _seq numbers Values in creation order; _pending holds the gradient being accumulated
-    # during one backward pass.
-    __slots__ = ("data", "grad", "label", "_prev", "_local_grads", "_op", "_seq", "_pending")
+    # during one backward pass; _origin, where the op was called (set by detect_anomaly only).
+    __slots__ = ("data", "grad", "label", "_prev", "_local_grads", "_op", "_seq", "_pending",
+                 "_origin")
 
     def __init__(self, data, label=""):
         if type(data) is not float and (isinstance(data, (Value, bool))
@@ -179,6 +181,42 @@ class Value:
         """x * sigmoid(x), also called swish."""
         return self._activation(sm.SILU, "silu")
 
+    # ---- an op of your own ----
+    @staticmethod
+    def custom(data, inputs, local_grads, op):
+        """The Value an op of your own makes: its number ``data`` and, beside it, d data / d
+        each of ``inputs`` (one or two Values) in ``local_grads``, as every op above does.
+        ``op`` names it in drawings and errors; ``backward()`` and ``gradcheck`` treat it like
+        a built-in op.
+
+        >>> def cube(x):
+        ...     return Value.custom(x.data ** 3, (x,), (3 * x.data ** 2,), op="cube")
+        >>> x = Value(2.0); y = cube(x); y.backward(); (y.data, x.grad)
+        (8.0, 12.0)
+        """
+        if not isinstance(op, str) or not op:
+            raise DTypeError(f"Value.custom: op must be a non-empty name, got {op!r}")
+        if not isinstance(inputs, (tuple, list)) or not isinstance(local_grads, (tuple, list)):
+            raise DTypeError(f"Value.custom ({op}): inputs and local_grads must be tuples, "
+                             f"e.g. (x,) and (3 * x.data ** 2,), got {inputs!r} and "
+                             f"{local_grads!r}")
+        inputs, local_grads = tuple(inputs), tuple(local_grads)
+        if len(inputs) not in (1, 2):
+            raise ArgumentError(f"Value.custom ({op}): an op takes one or two inputs, got "
+                                f"{len(inputs)}; write an op of more inputs as several ops")
+        if not all(isinstance(v, Value) for v in inputs):
+            raise DTypeError(f"Value.custom ({op}): inputs must be Values, got {inputs!r}; "
+                             "wrap a number as Value(number)")
+        if len(local_grads) != len(inputs):
+            raise ArgumentError(f"Value.custom ({op}): {len(inputs)} input(s) need as many "
+                                f"local_grads, got {len(local_grads)}: {local_grads!r}")
+        if not all(isinstance(x, numbers.Real) and not isinstance(x, bool)
+                   for x in (data,) + local_grads):
+            raise DTypeError(f"Value.custom ({op}): data and local_grads must be real numbers "
+                             f"(use x.data for a Value's number), got data={data!r}, "
+                             f"local_grads={local_grads!r}")
+        return _result(float(data), inputs, tuple(float(g) for g in local_grads), op)
+
     # ---- comparisons for sorting (not differentiable) ----
     def __lt__(self, other):
         return self.data < _as_value(other, "<").data
@@ -208,8 +246,14 @@ class Value:
 
         Gradients accumulate: calling ``backward()`` twice doubles every ``grad``. Call
         ``zero_grad()`` (or ``tinygrad_edu.value.zero_grad(params)``) between steps.
-        The graph walk is iterative, so graphs of any depth work.
+        The graph walk is iterative, so graphs of any depth work. A NaN or infinite root gets
+        a NonFiniteValueWarning (its gradients will not be finite either).
         """
+        if not math.isfinite(self.data):
+            warnings.warn(f"Value.backward: the root is {self.data} (not finite), so the "
+                          "gradients will be NaN or infinite too; find the op that made the "
+                          "first non-finite value with tinygrad_edu.detect_anomaly()",
+                          NonFiniteValueWarning, stacklevel=2)
         order = _reachable(self)
         # An op's result is always created after its inputs, so creation order is a
         # topological order; sorting by it is much cheaper in Python than a depth-first
@@ -218,6 +262,9 @@ class Value:
         for node in order:
             node._pending = 0.0
         self._pending = 1.0
+        if _anomaly is not None:
+            _backward_checked(order, _anomaly)
+            return
         # Reverse topological order: every use of a node is visited before the node itself,
         # so its pending gradient is complete when it is passed on to its inputs. Every op has
         # one or two inputs; spelling both cases out halves the time of this hot loop.
@@ -236,7 +283,7 @@ class Value:
         zero_grad(_reachable(self))
 
 
-def _result(data, prev, local_grads, op):
+def _make_result(data, prev, local_grads, op):
     """A Value computed by ``op`` from ``prev`` (one or two inputs), with d data / d each input
     in ``local_grads``.
 
@@ -253,6 +300,42 @@ def _result(data, prev, local_grads, op):
 _new_value = object.__new__
 _creation_counter = itertools.count()
 _creation_number = operator.attrgetter("_seq")
+
+# Every op builds its result through this name: _make_result normally, _checked_result while
+# detect_anomaly is on (so the engine pays nothing for the mode when it is off).
+_result = _make_result
+_anomaly = None
+
+
+def set_anomaly_hook(hook):
+    """Install ``hook`` (an object with ``value_forward(node)``, called on every new op result,
+    and ``value_backward(node, index, upstream)``, called when a gradient contribution is not
+    finite), or None to remove it; returns the previous one. ``tinygrad_edu.detect_anomaly``
+    is the user's way to this."""
+    global _result, _anomaly
+    previous, _anomaly = _anomaly, hook
+    _result = _make_result if hook is None else _checked_result
+    return previous
+
+
+def _checked_result(data, prev, local_grads, op):
+    node = _make_result(data, prev, local_grads, op)
+    if _anomaly is not None:
+        _anomaly.value_forward(node)
+    return node
+
+
+def _backward_checked(order, hook):
+    """The backward loop of ``Value.backward``, handing the first contribution that is not
+    finite (upstream gradient x local derivative) to ``hook``."""
+    for node in reversed(order):
+        upstream = node._pending
+        node.grad += upstream
+        for index, (parent, local) in enumerate(zip(node._prev, node._local_grads)):
+            contribution = upstream * local
+            if not math.isfinite(contribution):
+                hook.value_backward(node, index, upstream)
+            parent._pending += contribution
 
 
 def _reachable(root):

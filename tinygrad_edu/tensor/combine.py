@@ -1,4 +1,5 @@
-"""Tensor functions of several inputs: cat, stack, where and the fused linear_act."""
+"""Tensor functions of several inputs: cat, stack, where, maximum, minimum, isclose, allclose
+and the fused linear_act."""
 
 import numpy as np
 
@@ -6,9 +7,9 @@ from . import primitives
 from .. import activations as sm
 from ..errors import ArgumentError, AxisError, DeviceError, DTypeError, ShapeError
 from .tensor import Tensor
-from .validation import broadcast_shape, normalize_axis
+from .validation import axis_spellings, broadcast_shape, normalize_axis
 
-__all__ = ["cat", "stack", "where", "linear_act"]
+__all__ = ["cat", "stack", "where", "maximum", "minimum", "isclose", "allclose", "linear_act"]
 
 
 def _as_tensor_list(tensors, op):
@@ -24,6 +25,7 @@ def _as_tensor_list(tensors, op):
     return tensors
 
 
+@axis_spellings
 def cat(tensors, axis=0):
     """Join tensors along an existing ``axis``; all other dimensions must match."""
     tensors = _as_tensor_list(tensors, "cat")
@@ -39,6 +41,7 @@ def cat(tensors, axis=0):
     return primitives.Cat.apply(*tensors, axis=axis)
 
 
+@axis_spellings
 def stack(tensors, axis=0):
     """Join same-shaped tensors along a new ``axis``."""
     tensors = _as_tensor_list(tensors, "stack")
@@ -66,6 +69,39 @@ def where(condition, a, b):
             else b._binary(a, "where", reflected=True))
     broadcast_shape("where", condition.shape, a.shape, b.shape)
     return primitives.Where.apply(condition, a, b)
+
+
+def _first_tensor(a, b):
+    """``(a, b)`` with a Tensor first (a and b may be swapped: the callers are symmetric)."""
+    if isinstance(a, Tensor):
+        return a, b
+    if isinstance(b, Tensor):
+        return b, a
+    return Tensor(a), b
+
+
+def maximum(a, b):
+    """The larger of ``a`` and ``b`` elementwise (``Tensor.maximum``)."""
+    a, b = _first_tensor(a, b)
+    return a.maximum(b)
+
+
+def minimum(a, b):
+    """The smaller of ``a`` and ``b`` elementwise (``Tensor.minimum``)."""
+    a, b = _first_tensor(a, b)
+    return a.minimum(b)
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise closeness of ``a`` to ``b`` (``Tensor.isclose``), a boolean tensor."""
+    a = a if isinstance(a, Tensor) else Tensor(a, device=b.device if isinstance(b, Tensor)
+                                               else "cpu")
+    return a.isclose(b, rtol, atol, equal_nan)
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True when ``isclose(a, b)`` holds everywhere (a Python bool)."""
+    return bool(isclose(a, b, rtol, atol, equal_nan).all().item())
 
 
 def linear_act(x, weight, bias=None, activation=None, negative_slope=0.01):

@@ -8,7 +8,7 @@ family are composed from primitives.
 from . import primitives
 from .. import activations as sm
 from ..errors import ArgumentError
-from .validation import normalize_axis
+from .validation import axis_spellings, normalize_axis
 
 __all__ = ["TensorActivations"]
 
@@ -56,17 +56,20 @@ class TensorActivations:
         x, w = self._binary(weight, "prelu")
         return primitives.Where.apply(x > 0, x, x * w)
 
+    @axis_spellings
     def softmax(self, axis=-1):
         """exp(x) / sum(exp(x)) along ``axis``, computed stably."""
         shifted, _, axes = self._minus_max("softmax", axis)
         e = shifted.exp()
         return e / e.sum(axes, keepdims=True)
 
+    @axis_spellings
     def log_softmax(self, axis=-1):
         """x - logsumexp(x) along ``axis``, computed stably."""
         shifted, _, axes = self._minus_max("log_softmax", axis)
         return shifted - shifted.exp().sum(axes, keepdims=True).log()
 
+    @axis_spellings
     def logsumexp(self, axis=-1, keepdims=False):
         """log(sum(exp(x))) along ``axis`` without overflow (the max is subtracted first)."""
         shifted, shift, axes = self._minus_max("logsumexp", axis)

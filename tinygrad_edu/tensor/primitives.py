@@ -3,18 +3,25 @@
 Everything else a Tensor can do (mean, min, softmax, log_softmax, prelu, losses, ...) is
 composed from these in ``tensor.py`` and has no backward of its own. Arguments have already been
 validated by the Tensor method that applies the primitive; here only the math remains.
+
+``reads_inputs, reads_output`` on each op say which data its backward uses (the in-place write
+check of ``autodiff``); ops whose output can share its input's memory are ``View``s.
 """
 
-from .autodiff import Function
+import numbers
 
-__all__ = ["Add", "Sub", "Mul", "Div", "Neg", "Reciprocal", "Pow", "Exp", "Log", "Sqrt", "Abs",
-           "Clip", "Where", "Cast", "Matmul", "Sum", "Max", "Reshape", "Transpose", "GetItem",
-           "Cat", "Gather", "ToDevice", "Activation", "LinearAct"]
+from .autodiff import Function, View
+
+__all__ = ["Add", "Sub", "Mul", "Div", "Neg", "Reciprocal", "Pow", "Mod", "Exp", "Log", "Sqrt",
+           "Abs", "Sin", "Cos", "Clip", "Where", "Piecewise", "FloorDivide", "Cast", "Matmul",
+           "Sum", "Max", "Min", "Prod", "Cumsum", "Reshape", "Transpose", "Expand", "Contiguous",
+           "GetItem", "Cat", "Gather", "ToDevice", "Activation", "LinearAct"]
 
 
 class Add(Function):
     """out = a + b;  da = g, db = g."""
     op = "add"
+    reads_inputs, reads_output = (), False
 
     def forward(self, a, b):
         return self.backend.add(a, b)
@@ -26,6 +33,7 @@ class Add(Function):
 class Mul(Function):
     """out = a * b;  da = g * b, db = g * a."""
     op = "mul"
+    reads_inputs, reads_output = (0, 1), False
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -40,6 +48,7 @@ class Mul(Function):
 class Sub(Function):
     """out = a - b;  da = g, db = -g."""
     op = "sub"
+    reads_inputs, reads_output = (), False
 
     def forward(self, a, b):
         return self.backend.sub(a, b)
@@ -51,6 +60,7 @@ class Sub(Function):
 class Div(Function):
     """out = a / b;  da = g / b, db = -g * out / b."""
     op = "div"
+    reads_inputs, reads_output = (1,), True
 
     def forward(self, a, b):
         self.b = b
@@ -67,6 +77,7 @@ class Div(Function):
 class Neg(Function):
     """out = -a;  da = -g."""
     op = "neg"
+    reads_inputs, reads_output = (), False
 
     def forward(self, a):
         return self.backend.neg(a)
@@ -78,6 +89,7 @@ class Neg(Function):
 class Reciprocal(Function):
     """out = 1 / a;  da = -g * out^2."""
     op = "reciprocal"
+    reads_inputs, reads_output = (), True
 
     def forward(self, a):
         self.out = self.backend.reciprocal(a)
@@ -90,7 +102,7 @@ class Reciprocal(Function):
 
 class Pow(Function):
     """out = a ** b;  da = g * b * a^(b-1) (0 where b = 0), db = g * out * log(a) (0 where
-    a = 0 and b >= 0)."""
+    a = 0 and b >= 0; -inf * g where a = 0 and b < 0, as in PyTorch)."""
     op = "pow"
 
     def forward(self, a, b):
@@ -107,7 +119,9 @@ class Pow(Function):
             d_base = be.where(be.compare("equal", b, 0), 0, d_base)
             da = _as_dtype(be, be.mul(g, d_base), g.dtype)
         if self.needs_input_grad[1]:
-            at_zero = be.compare("equal", a, 0)
+            # 0^b is constant 0 for b > 0 (and 1 at b = 0); for b < 0 it is inf * log(0).
+            at_zero = be.compare("logical_and", be.compare("equal", a, 0),
+                                 be.compare("greater_equal", b, 0))
             log_a = be.where(at_zero, 0, be.log(be.where(at_zero, 1, be.abs(a))))
             # a^b is not real-differentiable in b where a < 0: report nan, as PyTorch does.
             log_a = be.where(be.compare("less", a, 0), float("nan"), log_a)
@@ -119,9 +133,27 @@ def _as_dtype(be, x, dtype):
     return x if x.dtype == dtype else be.cast(x, dtype)
 
 
+class Mod(Function):
+    """out = a mod b, with the sign of b (Python's %);  da = g, db = -g * floor(a / b)."""
+    op = "mod"
+    reads_inputs, reads_output = (0, 1), False
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return self.backend.mod(a, b)
+
+    def backward(self, g):
+        be = self.backend
+        db = None
+        if self.needs_input_grad[1]:
+            db = be.neg(be.mul(g, be.floor_divide(self.a, self.b)))
+        return g, db
+
+
 class Exp(Function):
     """out = e^a;  da = g * out."""
     op = "exp"
+    reads_inputs, reads_output = (), True
 
     def forward(self, a):
         self.out = self.backend.exp(a)
@@ -134,6 +166,7 @@ class Exp(Function):
 class Log(Function):
     """out = ln(a);  da = g / a."""
     op = "log"
+    reads_inputs, reads_output = (0,), False
 
     def forward(self, a):
         self.a = a
@@ -146,6 +179,7 @@ class Log(Function):
 class Sqrt(Function):
     """out = sqrt(a);  da = g / (2 out)."""
     op = "sqrt"
+    reads_inputs, reads_output = (), True
 
     def forward(self, a):
         self.out = self.backend.sqrt(a)
@@ -159,6 +193,7 @@ class Sqrt(Function):
 class Abs(Function):
     """out = |a|;  da = g * sign(a) (0 at a = 0)."""
     op = "abs"
+    reads_inputs, reads_output = (0,), False
 
     def forward(self, a):
         self.a = a
@@ -168,9 +203,36 @@ class Abs(Function):
         return (self.backend.mul(g, self.backend.sign(self.a)),)
 
 
+class Sin(Function):
+    """out = sin(a);  da = g * cos(a)."""
+    op = "sin"
+    reads_inputs, reads_output = (0,), False
+
+    def forward(self, a):
+        self.a = a
+        return self.backend.sin(a)
+
+    def backward(self, g):
+        return (self.backend.mul(g, self.backend.cos(self.a)),)
+
+
+class Cos(Function):
+    """out = cos(a);  da = -g * sin(a)."""
+    op = "cos"
+    reads_inputs, reads_output = (0,), False
+
+    def forward(self, a):
+        self.a = a
+        return self.backend.cos(a)
+
+    def backward(self, g):
+        return (self.backend.neg(self.backend.mul(g, self.backend.sin(self.a))),)
+
+
 class Clip(Function):
     """out = min(max(a, lo), hi);  da = g where lo <= a <= hi, else 0."""
     op = "clip"
+    reads_inputs, reads_output = (0,), False
 
     def forward(self, a, lo=None, hi=None):
         self.a, self.lo, self.hi = a, lo, hi
@@ -190,6 +252,7 @@ class Clip(Function):
 class Where(Function):
     """out = a where cond else b;  da = g where cond, db = g elsewhere."""
     op = "where"
+    reads_inputs, reads_output = (0,), False
 
     def forward(self, cond, a, b):
         self.cond = cond
@@ -202,9 +265,37 @@ class Where(Function):
                 be.where(self.cond, zero, g) if self.needs_input_grad[2] else None)
 
 
+class Piecewise(Function):
+    """out = f(a) for a piecewise-constant backend function ``name`` (floor, round, sign);
+    da = 0 (PyTorch's convention, also at the jumps)."""
+    reads_inputs, reads_output = (), False
+
+    def forward(self, a, name=""):
+        self.op = name
+        return getattr(self.backend, name)(a)
+
+    def backward(self, g):
+        return (self.backend.full(g.shape, 0, g.dtype),)
+
+
+class FloorDivide(Function):
+    """out = floor(a / b) (Python's //);  da = db = 0, as for floor."""
+    op = "floor_divide"
+    reads_inputs, reads_output = (), False
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return self.backend.floor_divide(a, b)
+
+    def backward(self, g):
+        return tuple(self.backend.full(shape, 0, g.dtype) if needed else None
+                     for shape, needed in zip(self.shapes, self.needs_input_grad))
+
+
 class Cast(Function):
     """out = a as ``dtype``;  da = g cast back to a's dtype."""
     op = "cast"
+    reads_inputs, reads_output = (), False
 
     def forward(self, a, dtype=None):
         self.in_dtype = a.dtype
@@ -217,6 +308,7 @@ class Cast(Function):
 class Matmul(Function):
     """out = a @ b (numpy semantics: 1-D, 2-D, batched);  da = g @ b^T, db = a^T @ g."""
     op = "matmul"
+    reads_inputs, reads_output = (0, 1), False
     fresh_grads = True
 
     def forward(self, a, b):
@@ -255,6 +347,7 @@ def _swap_last(be, x):
 class Sum(Function):
     """out = sum of a over ``axis``;  da = g broadcast back over the summed axes."""
     op = "sum"
+    reads_inputs, reads_output = (), False
 
     def forward(self, a, axis=None, keepdims=False):
         self.in_shape, self.axis, self.keepdims = a.shape, axis, keepdims
@@ -274,12 +367,19 @@ def _keepdims_shape(shape, axis):
 class Max(Function):
     """out = max of a over ``axis``;  da = g split evenly among the elements equal to the max."""
     op = "max"
+    reads_inputs, reads_output = (), False
+
+    def _reduce(self, a, axis):
+        return self.backend.max(a, axis, True)
 
     def forward(self, a, axis=None, keepdims=False):
         be = self.backend
         self.axis, self.keepdims, self.in_shape = axis, keepdims, a.shape
-        kept = be.max(a, axis, True)
-        self.winners = be.compare("equal", a, kept)
+        kept = self._reduce(a, axis)
+        # Where a slice holds NaN its max is NaN, equal to nothing: the NaNs get the gradient
+        # (as in PyTorch), rather than every element 0 * (1 / 0) = NaN.
+        self.winners = be.compare("logical_or", be.compare("equal", a, kept),
+                                  be.compare("not_equal", a, a))
         return kept if keepdims else be.reshape(kept, _reduced_shape(a.shape, axis))
 
     def backward(self, g):
@@ -291,11 +391,60 @@ class Max(Function):
         return (be.mul(mask, be.mul(g, be.reciprocal(count))),)
 
 
+class Min(Max):
+    """out = min of a over ``axis``;  da = g split evenly among the elements equal to the min."""
+    op = "min"
+
+    def _reduce(self, a, axis):
+        return self.backend.min(a, axis, True)
+
+
 def _reduced_shape(shape, axis):
     return tuple(n for i, n in enumerate(shape) if not (axis is None or i in axis))
 
 
-class Reshape(Function):
+class Prod(Function):
+    """out = product of a over ``axis``;  da = g * (the product of the other elements): out / a
+    where no element of the slice is 0 (as PyTorch computes it), else the product of the
+    nonzero others at a slice's only zero, and 0 elsewhere."""
+    op = "prod"
+    reads_inputs, reads_output = (0,), True
+
+    def forward(self, a, axis=None, keepdims=False):
+        be = self.backend
+        self.a, self.axis, self.keepdims = a, axis, keepdims
+        self.kept = be.prod(a, axis, True)
+        return self.kept if keepdims else be.reshape(self.kept, _reduced_shape(a.shape, axis))
+
+    def backward(self, g):
+        be, a = self.backend, self.a
+        if not self.keepdims:
+            g = be.reshape(g, _keepdims_shape(a.shape, self.axis))
+        zero = be.compare("equal", a, 0)
+        nonzero = be.where(zero, a.dtype.type(1), a)
+        zeros = be.sum(be.cast(zero, a.dtype), self.axis, True)
+        lone_zero = be.where(be.compare("equal", zeros, 1), be.prod(nonzero, self.axis, True),
+                             a.dtype.type(0))
+        others = be.where(zero, lone_zero, be.div(self.kept, nonzero))
+        return (be.mul(g, others),)
+
+
+class Cumsum(Function):
+    """out = running sums of a along ``axis``;  da = running sums of g from the far end."""
+    op = "cumsum"
+    reads_inputs, reads_output = (), False
+
+    def forward(self, a, axis=0):
+        self.axis = axis
+        return self.backend.cumsum(a, axis)
+
+    def backward(self, g):
+        be = self.backend
+        reverse = (slice(None),) * self.axis + (slice(None, None, -1),)
+        return (be.getitem(be.cumsum(be.getitem(g, reverse), self.axis), reverse),)
+
+
+class Reshape(View):
     """out = a viewed with ``shape``;  da = g reshaped back."""
     op = "reshape"
 
@@ -307,7 +456,7 @@ class Reshape(Function):
         return (self.backend.reshape(g, self.in_shape),)
 
 
-class Transpose(Function):
+class Transpose(View):
     """out = a with axes permuted by ``axes``;  da = g permuted back."""
     op = "transpose"
 
@@ -320,9 +469,41 @@ class Transpose(Function):
         return (self.backend.transpose(g, inverse),)
 
 
-class GetItem(Function):
+class Expand(View):
+    """out = a broadcast to ``shape`` (a view);  da = g, which the engine sums back to a's shape
+    (``sum_to_shape``, broadcasting's one adjoint)."""
+    op = "expand"
+
+    def forward(self, a, shape=None):
+        return self.backend.broadcast_to(a, shape)
+
+    def backward(self, g):
+        return (g,)
+
+
+class Contiguous(Function):
+    """out = a copy of a in memory of its own (writable, whatever a's layout);  da = g."""
+    op = "contiguous"
+    reads_inputs, reads_output = (), False
+
+    def forward(self, a):
+        return self.backend.copy(a)
+
+    def backward(self, g):
+        return (g,)
+
+
+class GetItem(View):
     """out = a[index];  da = zeros with g added at index (repeated indices accumulate)."""
     op = "getitem"
+
+    @staticmethod
+    def shares_memory(params):
+        # Basic indexing (ints, slices, None, ...) gives a view; an index array, a copy.
+        index = params["index"]
+        parts = index if isinstance(index, tuple) else (index,)
+        return all(p is None or p is Ellipsis or isinstance(p, (numbers.Integral, slice))
+                   for p in parts)
 
     def forward(self, a, index=None):
         self.in_shape, self.index = a.shape, index
@@ -335,6 +516,7 @@ class GetItem(Function):
 class Cat(Function):
     """out = the inputs joined along ``axis``;  each input's grad is its slice of g."""
     op = "cat"
+    reads_inputs, reads_output = (), False
 
     def forward(self, *arrays, axis=0):
         self.axis, self.sizes = axis, [a.shape[axis] for a in arrays]
@@ -354,6 +536,7 @@ class Gather(Function):
     """out = a's elements at ``index`` along ``axis`` (take_along_axis);  da = zeros with g
     added at index (repeated indices accumulate)."""
     op = "gather"
+    reads_inputs, reads_output = (), False
 
     def forward(self, a, index=None, axis=-1):
         self.in_shape, self.index, self.axis = a.shape, index, axis
@@ -366,6 +549,7 @@ class Gather(Function):
 class ToDevice(Function):
     """out = a's values on ``device``;  da = g moved back to a's device."""
     op = "to_device"
+    reads_inputs, reads_output = (), False
 
     @classmethod
     def apply(cls, tensor, device=None):
@@ -383,6 +567,8 @@ class ToDevice(Function):
 
 class Activation(Function):
     """out = f(a) for an activation code of the registry (``activations``);  da = g * f'(a)."""
+
+    reads_inputs, reads_output = (0,), True
 
     def forward(self, a, code=0, slope=0.0, name=""):
         self.op, self.code, self.slope = name, code, slope
@@ -403,6 +589,7 @@ class LinearAct(Function):
     ``details()`` shows the activation's name and the pre-activation ``z = x @ w + b``.
     """
     op = "linear_act"
+    reads_inputs, reads_output = (0, 1), True
     fresh_grads = True
 
     def forward(self, x, w, b=None, code=0, slope=0.0, name="identity"):

@@ -6,22 +6,27 @@ walks the recorded graph in reverse topological order, iteratively.
 """
 
 import numbers
+import warnings
 
 import numpy as np
 
 from ..backends import Device, get_device
-from ..errors import ArgumentError, DTypeError, GradError, ShapeError
+from ..errors import (ArgumentError, ArgumentTypeError, AxisError, DTypeError, GradError,
+                      NonFiniteValueWarning, ShapeError)
 from . import primitives
-from .autodiff import backpropagate
+from .autodiff import backpropagate, mark_written, share_write_stamp
 from .creation import TensorCreation
+from .elementwise import TensorElementwise
 from .nonlinear import TensorActivations
+from .reductions import TensorReductions
 from .shape import TensorShapeOps
-from .validation import (as_numpy_array, broadcast_shape, check_dtype, check_nonempty_reduction,
+from .validation import (as_numpy_array, axis_spellings, broadcast_shape, check_dtype,
                          normalize_axis)
 
 __all__ = ["Tensor"]
 
-class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
+class Tensor(TensorCreation, TensorShapeOps, TensorElementwise, TensorReductions,
+             TensorActivations):
     """An n-dimensional array with reverse-mode autodiff.
 
     ``Tensor(data, requires_grad=False, dtype=None, device="cpu", label="")``. ``data`` may be a
@@ -29,7 +34,9 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
     and Python ints int64; a numpy array keeps its dtype (float32, float64, ints, bool);
     ``dtype=`` overrides. Only floating tensors can require grad.
 
-    ``.data`` is the underlying array (writable and shared: ``t.data[...] = x`` changes ``t``).
+    ``.data`` is the underlying array (shared: ``t.data[...] = x`` changes ``t``). Change
+    values in place with ``t.copy_(x)``: backward then refuses ops that used the old values,
+    which it cannot do for writes straight into ``.data``.
     ``.grad`` is a Tensor of the same shape after ``backward()``, or None.
     ``label`` names the tensor in graph drawings.
 
@@ -37,8 +44,9 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
     Tensor([2., 4.], dtype=float32)
     """
 
+    # _version: the in-place write stamp (see autodiff.mark_written), None until written.
     __slots__ = ("data", "grad", "requires_grad", "label", "_ctx", "_device", "_scope",
-                 "__weakref__")
+                 "_version", "__weakref__")
     # numpy defers to our reflected operators (ndarray + Tensor -> Tensor.__radd__).
     __array_ufunc__ = None
 
@@ -55,13 +63,14 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
         self._ctx = None
         self._device = dev
         self._scope = ()
+        self._version = None
 
     @classmethod
     def _wrap(cls, data, device, requires_grad=False):
         """A Tensor around an array the engine just made (no copy, no validation)."""
         t = object.__new__(cls)
         t.data, t.grad, t.requires_grad, t.label = data, None, requires_grad, ""
-        t._ctx, t._device, t._scope = None, device, ()
+        t._ctx, t._device, t._scope, t._version = None, device, (), None
         return t
 
     @staticmethod
@@ -70,7 +79,7 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
         Tensors). ``Function.apply`` reaches it through an input, so it imports no Tensor."""
         t = object.__new__(Tensor)
         t.data, t.grad, t.requires_grad, t.label = data, None, requires_grad, ""
-        t._ctx, t._device, t._scope = None, device, ()
+        t._ctx, t._device, t._scope, t._version = None, device, (), None
         return t
 
     def _const(self, value, dtype):
@@ -103,6 +112,15 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
     def numel(self):
         """Number of elements."""
         return int(self.data.size)
+
+    size = property(lambda self: _SizeMethod(self),
+                    doc="PyTorch's ``size()`` (the shape) and ``size(dim)``. numpy's ``a.size`` "
+                        "(the element count) is ``numel()`` here; ``t.size`` used as a number "
+                        "raises, saying so.")
+
+    def dim(self):
+        """Number of dimensions (PyTorch's name for ``ndim``)."""
+        return self.ndim
 
     def numpy(self):
         """The values as a numpy array (shared with the tensor on the CPU)."""
@@ -155,7 +173,8 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
         """Overwrite this tensor's values in place with ``src`` (a Tensor, numpy array, nested
         list or number), broadcast to this tensor's shape and converted to its dtype and device;
         returns self. Not recorded in the graph: use it to set parameters, as PyTorch users do
-        under ``no_grad``.
+        under ``no_grad``. An op that used the old values can no longer backpropagate (its
+        ``backward()`` raises GradError) instead of giving gradients of values it never saw.
 
         >>> layer.bias.copy_([0.5, -0.5])   # doctest: +SKIP
         """
@@ -172,11 +191,22 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
                                  f"tensor of shape {self.shape}")
             array = be.broadcast_to(array, self.shape)
         be.assign_(self.data, array)
+        mark_written(self)
         return self
+
+    def fill_(self, value):
+        """Set every element to ``value`` in place (``copy_`` of a number); returns self."""
+        return self.copy_(value)
+
+    def zero_(self):
+        """Set every element to 0 in place, e.g. ``x.grad.zero_()``; returns self."""
+        return self.copy_(0)
 
     def detach(self):
         """A tensor sharing this one's data, cut off from the graph (no grad)."""
-        return Tensor._wrap(self.data, self._device)
+        out = Tensor._wrap(self.data, self._device)
+        share_write_stamp(self, out)
+        return out
 
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` in place (floating tensors only) and return self."""
@@ -303,10 +333,23 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
         return _true_divide(*self._binary(other, "div", reflected=True))
 
     def __pow__(self, other):
-        return primitives.Pow.apply(*self._binary(other, "pow"))
+        return _power(*self._binary(other, "pow"))
 
     def __rpow__(self, other):
-        return primitives.Pow.apply(*self._binary(other, "pow", reflected=True))
+        return _power(*self._binary(other, "pow", reflected=True))
+
+    def __floordiv__(self, other):
+        return _integer_division(primitives.FloorDivide, *self._binary(other, "floor_divide"))
+
+    def __rfloordiv__(self, other):
+        return _integer_division(primitives.FloorDivide,
+                                 *self._binary(other, "floor_divide", reflected=True))
+
+    def __mod__(self, other):
+        return _integer_division(primitives.Mod, *self._binary(other, "mod"))
+
+    def __rmod__(self, other):
+        return _integer_division(primitives.Mod, *self._binary(other, "mod", reflected=True))
 
     def __neg__(self):
         return primitives.Neg.apply(self)
@@ -366,64 +409,10 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
 
     __hash__ = object.__hash__
 
-    # ---- elementwise functions ----
     def _require_float(self, op):
         if self.dtype.kind != "f":
             raise DTypeError(f"{op}: needs a floating tensor, got dtype {self.dtype}; convert "
                              "with .float() or .double()")
-
-    def exp(self):
-        """e^x elementwise."""
-        self._require_float("exp")
-        return primitives.Exp.apply(self)
-
-    def log(self):
-        """Natural log elementwise (nan for negative inputs, -inf at 0, like numpy)."""
-        self._require_float("log")
-        return primitives.Log.apply(self)
-
-    def sqrt(self):
-        """Square root elementwise."""
-        self._require_float("sqrt")
-        return primitives.Sqrt.apply(self)
-
-    def abs(self):
-        """|x| elementwise; its gradient at 0 is 0."""
-        return primitives.Abs.apply(self)
-
-    def clip(self, lo=None, hi=None):
-        """Values limited to [lo, hi] (either may be None); gradient 1 inside, 0 outside."""
-        if lo is None and hi is None:
-            raise ArgumentError("clip: give at least one of lo and hi")
-        if lo is not None and hi is not None and lo > hi:
-            raise ArgumentError(f"clip: lo ({lo}) must not exceed hi ({hi})")
-        cast = self.dtype.type
-        return primitives.Clip.apply(self, lo=None if lo is None else cast(lo),
-                              hi=None if hi is None else cast(hi))
-
-    # ---- reductions ----
-    def sum(self, axis=None, keepdims=False):
-        """Sum over ``axis`` (None: all; an int or a tuple of ints)."""
-        return primitives.Sum.apply(self, axis=normalize_axis(axis, self.ndim, "sum"),
-                             keepdims=bool(keepdims))
-
-    def mean(self, axis=None, keepdims=False):
-        """Mean over ``axis`` (None: all)."""
-        self._require_float("mean")
-        axes = normalize_axis(axis, self.ndim, "mean")
-        count = self.numel() if axes is None else int(np.prod([self.shape[a] for a in axes]))
-        return self.sum(axes, keepdims) * (1.0 / count if count else float("nan"))
-
-    def max(self, axis=None, keepdims=False):
-        """Maximum over ``axis``; ties share the gradient evenly."""
-        axes = normalize_axis(axis, self.ndim, "max")
-        check_nonempty_reduction("max", self.shape, axes)
-        return primitives.Max.apply(self, axis=axes, keepdims=bool(keepdims))
-
-    def min(self, axis=None, keepdims=False):
-        """Minimum over ``axis``; ties share the gradient evenly."""
-        check_nonempty_reduction("min", self.shape, normalize_axis(axis, self.ndim, "min"))
-        return -((-self).max(axis, keepdims))
 
     # ---- autodiff ----
     def backward(self, grad=None):
@@ -442,6 +431,7 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
                 raise GradError(f"backward: output has shape {self.shape}; backward() without "
                                 "grad needs a one-element output. Reduce it first (e.g. "
                                 f".sum()) or pass grad= with shape {self.shape}")
+            _warn_if_not_finite(self, backend)
             seed = backend.full(self.data.shape, 1, self.dtype)
         else:
             if tuple(getattr(grad, "shape", np.shape(grad))) != self.shape:
@@ -463,8 +453,50 @@ class Tensor(TensorCreation, TensorShapeOps, TensorActivations):
             self.grad = Tensor._wrap(g, self._device)
         elif self._ctx is None:
             self._device.backend.add_(self.grad.data, g)
+            mark_written(self.grad)
         else:
             self.grad.data = self._device.backend.add(self.grad.data, g)
+
+
+class _SizeMethod:
+    """``t.size``: called, PyTorch's ``size()`` (the shape) or ``size(dim)``; used as a number,
+    as numpy's ``a.size`` (the element count) would be, it raises and points at ``numel()``:
+    the two libraries give the name two meanings, and this one must not be silently wrong."""
+
+    __slots__ = ("_tensor",)
+
+    def __init__(self, tensor):
+        self._tensor = tensor
+
+    @axis_spellings
+    def size(self, dim=None):
+        t = self._tensor
+        if dim is None:
+            return t.shape
+        if t.ndim == 0:
+            raise AxisError(f"size: a 0-d tensor has no dimension {dim}")
+        return t.shape[normalize_axis(dim, t.ndim, "size")[0]]
+
+    __call__ = size
+
+    def _as_number(self, *args):
+        raise ArgumentTypeError("size: t.size is PyTorch's method here: t.size() is the shape, "
+                                "t.size(dim) one dimension's size; numpy's a.size (the number "
+                                "of elements) is t.numel()")
+
+    def _compare(self, other):
+        if isinstance(other, (numbers.Number, np.generic)):
+            self._as_number()
+        return NotImplemented
+
+    __bool__ = __int__ = __index__ = __float__ = _as_number
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _compare
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _as_number
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = _as_number
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        return f"<method size of a Tensor of shape {self._tensor.shape}>"
 
 
 def _float_wins(a, b):
@@ -478,8 +510,52 @@ def _float_wins(a, b):
     return a, b
 
 
+def _power(a, b):
+    """a ** b; an integer base cannot take a negative integer exponent (it has no integer
+    result), as in PyTorch."""
+    if a.dtype.kind in "iub" and b.dtype.kind in "iub" and b.numel():
+        be = b._device.backend
+        lowest = be.to_numpy(be.min(b.data, None, False)).item()
+        if lowest < 0:
+            raise ArgumentError(f"pow: an integer tensor (dtype {a.dtype}) cannot be raised to a "
+                                f"negative integer power ({lowest}): the result is not an "
+                                "integer; convert the base first, e.g. x.float() ** -1")
+    return primitives.Pow.apply(a, b)
+
+
+def _warn_if_not_finite(loss, backend):
+    """One NonFiniteValueWarning per call site when backward starts from a NaN or infinite
+    loss: every gradient below it is then NaN or infinite, and an optimizer step would spread
+    them into the parameters. Only where the loss is in host memory: on a GPU, reading it
+    would add a device-to-host copy (a wait for the device) to every training step."""
+    if backend.device != "cpu" or backend.to_numpy(backend.isfinite(loss.data)).item():
+        return
+    value = loss.item()
+    warnings.warn(f"backward: the loss is {value} (not finite), so the gradients will be NaN or "
+                  "infinite and an optimizer step would write them into the parameters. The "
+                  "run has diverged (learning rate too large?), the initialization is too large, "
+                  "or an op overflowed (exp of a large number, log or division of 0). To find "
+                  "the op that made the first non-finite value, run the step under "
+                  "tinygrad_edu.detect_anomaly() (or set TINYGRAD_EDU_DETECT_ANOMALY=1)",
+                  NonFiniteValueWarning, stacklevel=3)
+
+
 def _true_divide(a, b):
     """a / b; integers divide into float32, as in PyTorch."""
     if a.dtype.kind != "f" and b.dtype.kind != "f":
         a, b = a.astype(np.float32), b.astype(np.float32)
     return primitives.Div.apply(a, b)
+
+
+def _integer_division(function, a, b):
+    """a // b or a % b (``function``) with Python's rules; an integer divisor holding 0 is an
+    error, as in PyTorch (numpy would give 0 with a warning)."""
+    if a.dtype.kind == "b" or b.dtype.kind == "b":
+        raise DTypeError(f"{function.op}: not defined for boolean tensors (dtypes {a.dtype} and "
+                         f"{b.dtype}); convert with .astype(np.int64)")
+    if b.dtype.kind != "f" and b.numel():
+        be = b._device.backend
+        if be.to_numpy(be.max(be.compare("equal", b.data, 0), None, False)).item():
+            raise ArgumentError(f"{function.op}: integer division by zero (the divisor of "
+                                f"shape {b.shape} holds 0)")
+    return function.apply(a, b)

@@ -4,9 +4,12 @@ Each raises one of our errors with the op's name, so a mistake is reported befor
 compiled kernel produce something cryptic.
 """
 
+import functools
+import inspect
+
 import numpy as np
 
-from ..errors import AxisError, DTypeError, ShapeError
+from ..errors import ArgumentTypeError, AxisError, DTypeError, ShapeError
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -71,13 +74,68 @@ def normalize_axis(axis, ndim, where):
     for a in axes:
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
             raise AxisError(f"{where}: axis must be an int or a tuple of ints, got {axis!r}")
+        if ndim == 0 and a in (0, -1):
+            continue   # as in PyTorch: a 0-d tensor takes axis 0 (or -1), which reduces nothing
         if not -ndim <= a < ndim:
             raise AxisError(f"{where}: axis {a} is out of range for a tensor with {ndim} "
-                            f"dimension{'s' if ndim != 1 else ''} (valid: {-ndim}..{ndim - 1})")
+                            f"dimension{'s' if ndim != 1 else ''} "
+                            f"(valid: {f'{-ndim}..{ndim - 1}' if ndim else '0 or -1'})")
         out.append(int(a) % ndim)
     if len(set(out)) != len(out):
         raise AxisError(f"{where}: repeated axis in {axis!r}")
     return tuple(sorted(out))
+
+
+def single_axis(axis, ndim, where):
+    """``axis``, one int, as a non-negative int; a 0-d tensor has none to give."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise AxisError(f"{where}: axis must be an int, got {axis!r}")
+    if ndim == 0:
+        raise AxisError(f"{where}: a 0-d tensor has no axis {axis}; reshape(1) it first")
+    return normalize_axis(axis, ndim, where)[0]
+
+
+# Each axis argument's name in numpy and in PyTorch (and var's ddof / correction): a function
+# declaring one of them also takes the other (``axis_spellings``).
+SPELLINGS = {"axis": "dim", "dim": "axis", "keepdims": "keepdim", "keepdim": "keepdims",
+             "start_axis": "start_dim", "start_dim": "start_axis", "end_axis": "end_dim",
+             "end_dim": "end_axis", "dims": "axis", "correction": "ddof", "ddof": "correction"}
+
+
+def axis_spellings(fn):
+    """Let ``fn`` take its axis arguments under numpy's and PyTorch's names alike.
+
+    ``fn`` declares one spelling (``axis``, ``keepdims``...); the other (``dim``,
+    ``keepdim``...) becomes a keyword-only alias, shown by ``help()`` and ``inspect``. Giving
+    both raises ``ArgumentTypeError``, as Python does for an argument given twice.
+    """
+    signature = inspect.signature(fn)
+    named = [p for p in signature.parameters.values()
+             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    declared = [p.name for p in named]
+    aliases = {SPELLINGS[name]: name for name in declared if name in SPELLINGS}
+    positions = {p.name: i for i, p in enumerate(named) if p.kind == p.POSITIONAL_OR_KEYWORD}
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if kwargs:
+            for alias, name in aliases.items():
+                if alias in kwargs:
+                    if name in kwargs or positions.get(name, len(args)) < len(args):
+                        raise ArgumentTypeError(
+                            f"{fn.__name__}: got both {name}= and {alias}= (numpy's and "
+                            f"PyTorch's names for one argument); give one of them")
+                    kwargs[name] = kwargs.pop(alias)
+        return fn(*args, **kwargs)
+
+    params = list(signature.parameters.values())
+    tail = [p for p in params if p.kind == p.VAR_KEYWORD]
+    defaults = {p.name: None if p.default is p.empty else p.default for p in named}
+    extra = [inspect.Parameter(alias, inspect.Parameter.KEYWORD_ONLY, default=defaults[name])
+             for alias, name in aliases.items()]
+    wrapper.__signature__ = signature.replace(
+        parameters=[p for p in params if p.kind != p.VAR_KEYWORD] + extra + tail)
+    return wrapper
 
 
 def broadcast_shape(op, *shapes):
