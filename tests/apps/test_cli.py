@@ -113,6 +113,24 @@ def test_graph_writes_an_svg_of_each_example(tmp_path, capsys, example, expected
 
 
 @needs_dot
+def test_graph_expand_draws_one_layer_as_its_neurons(tmp_path, capsys):
+    out = tmp_path / "zoom.svg"
+    assert main(["graph", "--example", "mlp", "--expand", "layers.1", "--out", str(out)]) == 0
+    texts = svg_text(out)
+    assert any("more units" in t for t in texts)   # 128 neurons: the first and last few drawn
+    assert "layers.0 (Layer 128\u2192256, relu)" in texts   # the other layers stay one node
+
+
+@pytest.mark.parametrize("example, layer, words", [("mlp", "layers.9", "no module named"),
+                                                   ("neuron", "layers.1", "Tensor graphs")])
+def test_graph_expand_of_a_layer_it_cannot_draw_is_a_usage_error(tmp_path, capsys, example,
+                                                                  layer, words):
+    with pytest.raises(SystemExit) as raised:
+        main(["graph", "--example", example, "--expand", layer, "--out", str(tmp_path / "z.svg")])
+    assert raised.value.code == 2 and words in capsys.readouterr().err
+
+
+@needs_dot
 def test_format_option_adds_the_extension_and_backward_reverses_edges(tmp_path):
     assert main(["graph", "--example", "neuron", "--out", str(tmp_path / "n"),
                  "--format", "png", "--backward"]) == 0

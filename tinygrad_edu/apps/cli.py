@@ -201,6 +201,10 @@ def _add_graph_command(commands, common):
                         help="draw the gradient flow: edges from the output back to the inputs")
     parser.add_argument("--seed", type=non_negative_int, default=0,
                         help="random seed for the example's weights and data (default: 0)")
+    parser.add_argument("--expand", action="append", default=[], metavar="LAYER",
+                        help="draw this layer (a module name such as layers.1) as its neurons "
+                             "and every other layer as one node; Tensor examples only; "
+                             "repeatable")
     parser.set_defaults(run=_run_graph, command_parser=parser)
 
 
@@ -219,16 +223,20 @@ def _graph_path(parser, args):
 def _run_graph(args, parser):
     path = _graph_path(parser, args)
     fmt = os.path.splitext(path)[1][1:].lower()
-    from ..viz import GraphvizNotFoundError, render_graph
+    from ..viz import GraphvizNotFoundError, VizError, render_graph
     from ..viz.examples import build_example
 
     root, options = build_example(args.example, seed=args.seed)
+    if args.expand:
+        options = {**options, "group_modules": "collapse", "expand": args.expand}
     direction = "backward" if args.backward else "forward"
     try:
         written = render_graph(root, path, format=fmt, direction=direction, **options)
     except GraphvizNotFoundError as exc:
         print(f"{parser.prog}: {exc}", file=sys.stderr)
         return EXIT_NO_GRAPHVIZ
+    except VizError as exc:   # an unknown layer, or --expand on a Value example
+        parser.error(str(exc))
     print(f"wrote {written} ({args.example}, {direction})")
     return EXIT_OK
 
