@@ -42,7 +42,8 @@ def test_a_state_dict_round_trip_still_restores_everything():
     other = optim.Adam(_params([0.0, 0.0]), lr=0.5)
     other.load_state_dict(opt.state_dict())
     assert other.lr == 0.01 and other.betas == (0.8, 0.9) and other.state[0]["step"] == 1
-    np.testing.assert_array_equal(other.state[0]["exp_avg"], opt.state[0]["exp_avg"])
+    np.testing.assert_array_equal(other.state_dict()["state"][0]["exp_avg"],
+                                  opt.state_dict()["state"][0]["exp_avg"])
 
 
 @pytest.mark.parametrize("grads", [[[1.0, 2.0], [math.inf, 1.0]], [[1.0, 2.0], [math.nan, 1.0]],
