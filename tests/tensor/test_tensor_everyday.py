@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from tinygrad_edu import gradcheck, maximum, minimum
+from tinygrad_edu import Tensor, gradcheck, maximum, minimum
 
 from shape_strategies import leaf, make_array, seeds, shapes
 
@@ -167,3 +167,21 @@ def test_a_0d_tensor_takes_axis_0_and_minus_1_as_in_pytorch(cpu_backend, fn):
     out = fn(leaf(1.5))
     assert out.shape == ()
     assert gradcheck(fn, [leaf(1.5)])
+
+
+@pytest.mark.parametrize("shape, axis", [((0,), -1), ((2, 0), 1), ((0, 3), 0), ((0, 3), 1)])
+def test_reductions_over_an_empty_axis_give_pytorch_values(cpu_backend, shape, axis):
+    """An empty sum is 0, an empty product 1, the mean of nothing NaN and the log of an empty
+    sum of exponentials -inf, as in PyTorch; softmax of an empty axis is empty; the gradient
+    of every input (there are none) has the input's shape."""
+    a = np.zeros(shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = {"sum": a.sum(axis), "prod": a.prod(axis), "mean": np.full(a.sum(axis).shape, np.nan),
+                    "logsumexp": np.full(a.sum(axis).shape, -np.inf)}
+        for name, value in expected.items():
+            t = leaf(a)
+            out = getattr(t, name)(axis)
+            np.testing.assert_array_equal(out.numpy(), value)
+            out.backward(Tensor(np.ones(out.shape)))
+            assert t.grad.shape == shape
+        assert leaf(a).softmax(axis).shape == shape
