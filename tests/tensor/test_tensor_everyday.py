@@ -169,7 +169,8 @@ def test_a_0d_tensor_takes_axis_0_and_minus_1_as_in_pytorch(cpu_backend, fn):
     assert gradcheck(fn, [leaf(1.5)])
 
 
-@pytest.mark.parametrize("shape, axis", [((0,), -1), ((2, 0), 1), ((0, 3), 0), ((0, 3), 1)])
+@pytest.mark.parametrize("shape, axis", [((0,), -1), ((2, 0), 1), ((0, 3), 0), ((0, 3), 1),
+                                         ((0, 3), None)])
 def test_reductions_over_an_empty_axis_give_pytorch_values(cpu_backend, shape, axis):
     """An empty sum is 0, an empty product 1, the mean of nothing NaN and the log of an empty
     sum of exponentials -inf, as in PyTorch; softmax of an empty axis is empty; the gradient

@@ -86,10 +86,10 @@ class TensorActivations:
         self._require_float(op)
         axes = normalize_axis(axis, self.ndim, op)
         be = self._device.backend
-        if all(self.shape[a] for a in axes):
+        if all(self.shape[a] for a in (range(self.ndim) if axes is None else axes)):
             shift = be.max(self.data, axes, True)
         else:   # a max over nothing does not exist; the empty sum's log is then -inf, as in PyTorch
-            kept = tuple(1 if a in axes else n for a, n in enumerate(self.shape))
+            kept = tuple(1 if axes is None or a in axes else n for a, n in enumerate(self.shape))
             shift = be.full(kept, 0, self.dtype)
         # An infinite max would give inf - inf.
         shift = be.where(be.isfinite(shift), shift, self.dtype.type(0))
