@@ -8,10 +8,12 @@ Importing this package loads numpy only: Numba, numba.cuda and Graphviz load on 
 # dtype= takes. ``bool`` stays out of __all__: a star import must not replace the builtin.
 from numpy import bool_ as bool, float32, float64, int64  # noqa: A004 (bool, as torch.bool)
 
-from . import nn, optim
+from . import capture, nn, optim   # capture: the package, callable: tinygrad_edu.capture(step)
+from .capture import CaptureError, CapturedStep
 from .backends import available_backends, devices, get_backend, set_backend
 from .check import GradcheckError, diagnostics, gradcheck
 from .check.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from . import distributed   # data-parallel on MPI; mpi4py loads only under mpiexec
 from .errors import (AllocationError, ArgumentError, ArgumentTypeError, AxisError,
                      CheckpointError, DeviceError, DTypeError, GradError, IndexingError,
                      NonFiniteError, NonFiniteValueWarning, ShapeError, TinygradEduError,
@@ -35,5 +37,6 @@ __all__ = [
     "TinygradEduError", "ArgumentError", "ArgumentTypeError", "ShapeError", "DTypeError",
     "GradError", "AxisError", "IndexingError", "DeviceError", "CheckpointError",
     "NonFiniteError", "AllocationError", "TinygradEduWarning", "NonFiniteValueWarning",
-    "nn", "init", "optim", "diagnostics",
+    "nn", "init", "optim", "diagnostics", "capture", "CapturedStep", "CaptureError",
+    "distributed",
 ]

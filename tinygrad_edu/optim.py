@@ -16,6 +16,16 @@ Each update is one backend method per parameter (``sgd_update``, ``adam_update``
 place on the parameter's, the gradient's and the state's arrays, so it runs where the
 parameters live. The optimizer follows its parameters: after ``model.to(device)`` the state
 moves with them on the next step.
+
+``flat=True`` lays every parameter's data, gradient and state out as views of one flat buffer
+each (``capture/flat.py``), so an update is one backend call for all parameters, with the same
+numbers. All parameters must then share one dtype and device, every one of them needs a
+gradient at each step, and ``zero_grad()`` zeroes the flat gradient in place (one call) rather
+than setting gradients to None.
+
+Inside a captured step (``tinygrad_edu.capture``) ``step()`` is recorded as one host call, so
+a replay reads the hyperparameters and step counts afresh: changing ``opt.lr`` or a schedule
+needs no new capture, and Adam's bias correction follows the step count.
 """
 
 import math
@@ -24,6 +34,7 @@ import warnings
 
 import numpy as np
 
+from .capture import FlatParameters, recording
 from .errors import (ArgumentError, ArgumentTypeError, DTypeError, GradError, NonFiniteError,
                      NonFiniteValueWarning, ShapeError)
 from .tensor import Tensor
@@ -102,13 +113,16 @@ class Optimizer:
     _checks = {}
     _state_layouts = None
 
-    def __init__(self, params, **defaults):
-        self.params = _param_list(params, type(self).__name__)
+    def __init__(self, params, flat=False, **defaults):
+        where = type(self).__name__
+        self.params = _param_list(params, where)
+        flat = _flag(flat, "flat", where)
         object.__setattr__(self, "_hyper", tuple(defaults))
-        for name, value in self._validated(defaults, type(self).__name__).items():
+        for name, value in self._validated(defaults, where).items():
             object.__setattr__(self, name, value)
         self.state = [{} for _ in self.params]
         self._state_devices = [p._device for p in self.params]
+        self._flat = FlatParameters(self.params, self.state, where) if flat else None
 
     def __setattr__(self, name, value):
         hyper = self.__dict__.get("_hyper", ())
@@ -130,7 +144,11 @@ class Optimizer:
 
     def zero_grad(self, set_to_none=True):
         """Reset every parameter's gradient: forget it (``grad = None``; the default, as in
-        PyTorch 2) or, with ``set_to_none=False``, fill it with zeros in place."""
+        PyTorch 2) or, with ``set_to_none=False``, fill it with zeros in place. With
+        ``flat=True`` the flat gradient buffer is zeroed in place (one call) either way."""
+        if self._flat is not None:
+            self._flat.zero_grad()
+            return
         for p in self.params:
             if set_to_none:
                 p.grad = None
@@ -139,12 +157,27 @@ class Optimizer:
 
     def step(self):
         """Update every parameter that has a gradient."""
+        grads = [None if p.grad is None else p.grad.data for p in self.params]
+        rec = recording()
+        if rec is None:
+            self._apply(grads)
+        else:
+            rec.host(self._apply, grads, self.params)
+
+    def _apply(self, grads):
+        """The update from ``grads`` (one array or None per parameter): what a captured step
+        replays."""
+        if self._flat is not None:
+            self._flat.step(self._update, grads, self.state, type(self).__name__)
+            if self._state_devices[0] is not self._flat.device:   # moved with the parameters
+                self._state_devices = [self._flat.device] * len(self.params)
+            return
         updated = []
-        for i, (p, state) in enumerate(zip(self.params, self.state)):
-            if p.grad is not None:
+        for i, (p, g, state) in enumerate(zip(self.params, grads, self.state)):
+            if g is not None:
                 if p._device is not self._state_devices[i]:
                     self._follow(i, p)
-                self._update(p._device.backend, p.data, p.grad.data, state)
+                self._update(p._device.backend, p.data, g, state)
                 updated.append(p)
         if updated:
             mark_written(*updated)
@@ -200,6 +233,13 @@ class Optimizer:
                                 f"has {len(self.params)}")
         entries = [self._checked_entry(i, p, entry, where)
                    for i, (p, entry) in enumerate(zip(self.params, state))]
+        # One flat state for all parameters: the same keys and step counts for each.
+        shared = [(sorted(e), [v for _, v in sorted(e.items()) if isinstance(v, int)])
+                  for e in entries]
+        if self._flat is not None and any(entry != shared[0] for entry in shared):
+            raise ArgumentError(f"{where}: a flat optimizer keeps one state for all "
+                                "parameters, but this state has different keys or step counts "
+                                "for different parameters; load it with flat=False")
         for name, value in values.items():
             object.__setattr__(self, name, value)
         self.state = [{key: value if isinstance(value, int)
@@ -207,6 +247,8 @@ class Optimizer:
                        for key, value in entry.items()}
                       for p, entry in zip(self.params, entries)]
         self._state_devices = [p._device for p in self.params]
+        if self._flat is not None:
+            self._flat.adopt_state(self.state)
 
     def _checked_entry(self, i, p, entry, where):
         """Parameter ``i``'s state from a state dict as {key: int or numpy array}, checked."""
@@ -255,8 +297,8 @@ class SGD(Optimizer):
     _state_layouts = ({}, {"momentum_buffer": "array"})
 
     def __init__(self, params, lr, momentum=0.0, dampening=0.0, nesterov=False,
-                 weight_decay=0.0):
-        super().__init__(params, lr=lr, momentum=momentum, dampening=dampening,
+                 weight_decay=0.0, flat=False):
+        super().__init__(params, flat, lr=lr, momentum=momentum, dampening=dampening,
                          nesterov=nesterov, weight_decay=weight_decay)
 
     def _check_together(self, values, where):
@@ -284,8 +326,9 @@ class Adam(Optimizer):
                "weight_decay": _nonnegative}
     _state_layouts = ({}, {"step": "count", "exp_avg": "array", "exp_avg_sq": "array"})
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 flat=False):
+        super().__init__(params, flat, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
     def _update(self, backend, param, grad, state):
         if not state:
@@ -303,8 +346,9 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
-        super().__init__(params, lr, betas, eps, weight_decay)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 flat=False):
+        super().__init__(params, lr, betas, eps, weight_decay, flat)
 
 
 def clip_grad_norm_(params, max_norm, norm_type=2.0, error_if_nonfinite=False):

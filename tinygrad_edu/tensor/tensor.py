@@ -5,6 +5,7 @@ was expected), then applies a primitive from ``primitives.py`` or composes sever
 walks the recorded graph in reverse topological order, iteratively.
 """
 
+import math
 import numbers
 import warnings
 
@@ -528,9 +529,11 @@ def _warn_if_not_finite(loss, backend):
     loss: every gradient below it is then NaN or infinite, and an optimizer step would spread
     them into the parameters. Only where the loss is in host memory: on a GPU, reading it
     would add a device-to-host copy (a wait for the device) to every training step."""
-    if backend.device != "cpu" or backend.to_numpy(backend.isfinite(loss.data)).item():
+    if backend.device != "cpu":
         return
-    value = loss.item()
+    value = backend.to_numpy(loss.data).item()
+    if math.isfinite(value):
+        return
     warnings.warn(f"backward: the loss is {value} (not finite), so the gradients will be NaN or "
                   "infinite and an optimizer step would write them into the parameters. The "
                   "run has diverged (learning rate too large?), the initialization is too large, "

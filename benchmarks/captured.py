@@ -1,0 +1,138 @@
+"""The captured training step (``tinygrad_edu.capture``) against the eager one, hand numpy and
+PyTorch: the ranking MLP 128-256-128-64-1 (ReLU, MSE, SGD), min and median per step.
+
+    python -m benchmarks.run --only captured            # the table, with the other families
+    python -m benchmarks.captured --steps 200 --mode captured --backend numpy
+        # N steps after the warm-up and nothing else: run it under
+        # valgrind --tool=callgrind for N and for 0 steps; the difference over N is the
+        # instruction count per step (which load on the machine does not change)
+
+Contenders take turns in short bursts on the same data, each burst led by untimed calls (see
+``timing.interleaved_medians``: BLAS and OpenMP threads of the previous contender must go
+quiet first).
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+if __package__ in (None, ""):   # run as a script: make "benchmarks" importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    __package__ = "benchmarks"
+
+from tinygrad_edu import Tensor, capture, manual_seed, nn, optim, set_backend  # noqa: E402
+from tinygrad_edu.nn import functional as F  # noqa: E402
+
+from benchmarks.numpy_mlp import NumpyMLP  # noqa: E402
+from benchmarks.timing import interleaved_min_median  # noqa: E402
+
+RANKING = [128, 256, 128, 64, 1]
+__all__ = ["engine_step", "training_contenders", "captured_family"]
+
+
+def engine_step(batch, captured=False, flat=False):
+    """One training step of the engine on the selected backend, as a no-argument function."""
+    manual_seed(0)
+    model = nn.MLP(RANKING[0], RANKING[1:-1], RANKING[-1])
+    opt = optim.SGD(model.parameters(), lr=1e-3, flat=flat)
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((batch, RANKING[0])).astype(np.float32))
+    y = Tensor(rng.standard_normal((batch, 1)).astype(np.float32))
+
+    def train_step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    step = capture(train_step) if captured else train_step
+    return lambda: step(x, y)
+
+
+def _numba():
+    set_backend("numba").matmul_route = "auto"
+
+
+def training_contenders(batch):
+    """The captured steps as contenders of the training family (setup, step) on Numba."""
+    return {"captured": (_numba, engine_step(batch, captured=True)),
+            "captured_flat": (_numba, engine_step(batch, captured=True, flat=True))}
+
+
+def _torch_step(batch, threads):
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    layers = []
+    for i, (a, b) in enumerate(zip(RANKING[:-1], RANKING[1:])):
+        layers += [torch.nn.Linear(a, b)] + ([torch.nn.ReLU()] if i < len(RANKING) - 2 else [])
+    model = torch.nn.Sequential(*layers)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+    x, y = torch.randn(batch, RANKING[0]), torch.randn(batch, 1)
+
+    def step():
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(x), y).backward()
+        opt.step()
+    return step
+
+
+def captured_family(batches, threads, quick):
+    """One row per batch: min and median µs of each contender, and ratios to hand numpy."""
+    rows = []
+    rng = np.random.default_rng(0)
+    for batch in batches:
+        x = rng.standard_normal((batch, RANKING[0])).astype(np.float32)
+        y = rng.standard_normal((batch, 1)).astype(np.float32)
+        hand = NumpyMLP(RANKING)
+        contenders = {"hand_numpy": (lambda: None, lambda: hand.train_step(x, y, 1e-3)),
+                      "eager": (_numba, engine_step(batch)),
+                      "eager_flat": (_numba, engine_step(batch, flat=True)),
+                      **training_contenders(batch)}
+        torch_step = _torch_step(batch, threads)
+        if torch_step is not None:
+            contenders["torch"] = (lambda: None, torch_step)
+        times = interleaved_min_median(contenders, total_time=2.0 if quick else 8.0, rounds=8,
+                                       warmup=5)
+        row = {"batch": batch, "load_average": os.getloadavg()[0]}
+        for name, (low, mid) in times.items():
+            row[f"{name}_min_us"], row[f"{name}_med_us"] = low * 1e6, mid * 1e6
+        for name in times:
+            for stat in ("min", "med"):
+                row[f"{name}_{stat}_vs_hand"] = row[f"{name}_{stat}_us"] / \
+                    row[f"hand_numpy_{stat}_us"]
+        rows.append(row)
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="run N training steps (for callgrind)")
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--mode", choices=("eager", "captured", "captured_flat", "hand"),
+                        default="captured")
+    parser.add_argument("--backend", default="numpy")
+    parser.add_argument("--batch", type=int, default=1)
+    args = parser.parse_args(argv)
+    if args.mode == "hand":
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((args.batch, RANKING[0])).astype(np.float32)
+        y = rng.standard_normal((args.batch, 1)).astype(np.float32)
+        hand = NumpyMLP(RANKING)
+        step = lambda: hand.train_step(x, y, 1e-3)  # noqa: E731
+    else:
+        set_backend(args.backend)
+        step = engine_step(args.batch, captured=args.mode != "eager",
+                           flat=args.mode == "captured_flat")
+    for _ in range(5):   # warm-up, and the two recorded calls of a captured step
+        step()
+    for _ in range(args.steps):
+        step()
+
+
+if __name__ == "__main__":
+    main()
