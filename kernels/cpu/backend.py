@@ -15,7 +15,16 @@ benchmarks measured), ``"numba"`` (the tiled Numba kernel everywhere) or ``"blas
 
     tinygrad_edu.get_backend().matmul_route = "numba"
 
-The tiled kernel runs on all of Numba's threads for large products. Do not mix it with
+``threads`` sets how many threads the products use (process-wide, like the BLAS's pool):
+``"auto"`` (the default; ``TINYGRAD_EDU_THREADS`` sets it too) times the tiled kernel on one
+thread and on all and keeps the faster, leaving BLAS on its own count; ``"adaptive"`` does the
+same for BLAS, which keeps a step close to its quiet speed next to a busy process but lets runs
+differ in the last bits (OpenBLAS rounds differently on one thread and on two); a number fixes
+the count (see ``threads.py``)::
+
+    tinygrad_edu.get_backend().threads = "adaptive"
+
+The tiled kernel runs on Numba's threads for large products. Do not mix it with
 numpy's BLAS in one program: after each BLAS call an OpenBLAS thread busy-waits for ~0.1 s,
 and Numba's threads then fight it for the cores, several times slower (README's "Numba
 backend" section has the figures). The default route runs only single-threaded Numba code
@@ -29,6 +38,7 @@ from ...errors import ArgumentError
 from ...backends.reference import NumpyBackend
 from . import activations, fused
 from .matmul import ROUTES, matmul
+from .threads import CHOOSER, parse_threads
 
 __all__ = ["NumbaBackend"]
 
@@ -69,6 +79,16 @@ class NumbaBackend(NumpyBackend):
             raise ArgumentError(f"NumbaBackend.matmul_route must be one of "
                                 f"{', '.join(map(repr, ROUTES))}, got {route!r}")
         self._route = route
+
+    @property
+    def threads(self):
+        """Threads per matrix product: ``"auto"``, ``"adaptive"`` or a fixed count
+        (process-wide)."""
+        return CHOOSER.limit
+
+    @threads.setter
+    def threads(self, value):
+        CHOOSER.limit = parse_threads(value, "NumbaBackend.threads")
 
     def matmul(self, a, b):
         if not _compiled(a.dtype, b):

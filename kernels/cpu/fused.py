@@ -7,40 +7,26 @@ times: matmul, bias add, activation).
 
 Backward: one pass over the output forms ``dz = grad * activation'(z)`` and, in the same loop,
 the bias gradient ``db`` (column sums of dz); then ``dx = dz @ W.T`` and ``dw = x.T @ dz`` read
-the transposed views in place. For one or two examples, all of it is a single compiled call
-(``_backward_few_rows``): there the cost of each extra call is larger than the arithmetic.
+the transposed views in place. For one or two examples both products are one compiled call
+(``_few_rows_products``): there the cost of each extra call is larger than the arithmetic.
+The activation's loops are ``activations.per_code``'s, the ones every batch size uses, so a
+first step compiles each activation's loops once.
 """
 
 import numpy as np
-from numba import literal_unroll, njit
+from numba import njit
 
 from ... import activations as sm
-from .activations import gradient
+from .activations import per_code
 from .matmul import SKINNY_MAX, gemm
 
 __all__ = ["linear_act_forward", "linear_act_backward"]
 
-_CODES = sm.CODES
-
-
-@njit(cache=True, nogil=True)
-def _dz_db(z, y, grad, code, slope, dz, db):
-    """dz = grad * act'(z, y) (the registry's ``gradient``); db += column sums of dz (db is
-    float64: no float32 drift)."""
-    for c in literal_unroll(_CODES):
-        if code == c:   # one loop per activation, so each is compiled with its code constant
-            for i in range(z.shape[0]):
-                for j in range(z.shape[1]):
-                    d = gradient(c, z[i, j], y[i, j], grad[i, j], slope)
-                    dz[i, j] = d
-                    db[j] += d
-
 
 @njit(cache=True, nogil=True, fastmath={"contract", "reassoc"})
-def _backward_few_rows(x, w, z, y, grad, code, slope, dz, db, dx, dw, needs_x):
-    """Everything for a batch of a few rows: dz and db, then dw = x.T @ dz row by row of w
-    (contiguous, vectorized) and dx = dz @ w.T as dot products of contiguous rows."""
-    _dz_db(z, y, grad, code, slope, dz, db)
+def _few_rows_products(x, w, dz, dx, dw, needs_x):
+    """dw = x.T @ dz row by row of w (contiguous, vectorized) and, if ``needs_x``,
+    dx = dz @ w.T as dot products of contiguous rows."""
     nin, nout = w.shape
     for p in range(nin):
         dwrow = dw[p]
@@ -90,21 +76,19 @@ def linear_act_backward(x, w, z, y, grad, code, slope, needs_b, needs_x=True, ro
     db = np.zeros(nout, np.float64)
     dw = np.empty(w.shape, dtype)
     dx = np.empty(x2.shape, dtype) if needs_x else None
-    if rows <= SKINNY_MAX and route != "blas" and w.flags.c_contiguous:
-        dz = np.empty(shape2, dtype)
-        _backward_few_rows(np.ascontiguousarray(x2), w, z.reshape(shape2), y.reshape(shape2),
-                           np.ascontiguousarray(grad).reshape(shape2), code, dtype.type(slope),
-                           dz, db, np.empty((0, 0), dtype) if dx is None else dx, dw, needs_x)
+    grad2 = np.ascontiguousarray(grad).reshape(shape2)
+    if code == sm.IDENTITY:
+        dz = grad2
+        if needs_b:
+            db = grad2.sum(axis=0, dtype=np.float64)
     else:
-        grad2 = grad.reshape(shape2)
-        if code == sm.IDENTITY:
-            dz = grad2
-            if needs_b:
-                db = grad2.sum(axis=0, dtype=np.float64)
-        else:
-            dz = np.empty(shape2, dtype)
-            _dz_db(z.reshape(shape2), y.reshape(shape2), np.ascontiguousarray(grad2), code,
-                   dtype.type(slope), dz, db)
+        dz = np.empty(shape2, dtype)
+        per_code(code).gradients(z.reshape(shape2), y.reshape(shape2), grad2, dtype.type(slope),
+                                 dz, db)
+    if rows <= SKINNY_MAX and route != "blas" and w.flags.c_contiguous:
+        _few_rows_products(np.ascontiguousarray(x2), w, dz, np.empty((0, 0), dtype)
+                           if dx is None else dx, dw, needs_x)
+    else:
         if needs_x:
             gemm(dz, w.T, dx, route=route)
         gemm(x2.T, dz, dw, route=route)

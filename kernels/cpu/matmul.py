@@ -19,13 +19,16 @@ the last block of the shared dimension it can add a bias and apply an activation
 is still in registers (``fused.py``).
 """
 
+import time
+
 import numba
 import numpy as np
 from numba import njit, prange
 
-from .activations import activation_forward, bias_activation
+from .activations import activation_forward, bias_activation, per_code
 from .intrinsics import runtime_int, stack_tile, tile_width
-from .skinny import skinny_gemm
+from .skinny import skinny_product
+from .threads import CHOOSER, MIN_FLOPS
 
 __all__ = ["matmul", "gemm", "MR", "KC", "MC", "NC", "PARALLEL_MIN_FLOPS"]
 
@@ -66,7 +69,9 @@ def _tile(ap, bp, kc, z, y, r0, c0, mr, nr, accumulate, finish, bias, code, slop
             for j in range(nr):
                 zrow[j] = acc[i, j]
     if finish and (bias.size or code != _IDENTITY):
-        # While the tile is still in L1: one loop per activation code (see activations.py).
+        # While the tile is still in L1. ``code`` is a run-time value here, so the first tiled
+        # product compiles every activation's loop (activations.py); the default route does not
+        # run this kernel.
         bias_activation(z, y, r0, c0, mr, nr, bias, code, slope)
 
 
@@ -217,23 +222,53 @@ def gemm(a, b, z, y=None, bias=None, code=_IDENTITY, slope=0.0, route="auto"):
         bias = np.empty(0, a.dtype)
     if y is None:
         y = z
+    slope = z.dtype.type(slope)   # one compiled version per dtype, not one more for a float
     skinny = min(m, n, k) <= SKINNY_MAX
     # A score layer (n <= 2) with many rows is a matrix-vector product BLAS does better.
     if route == "blas" or (route == "auto" and min(m, k) > SKINNY_MAX):
-        np.matmul(a, b, out=z)
-        if bias.size or code != _IDENTITY:
-            bias_activation(z, y, 0, 0, m, n, bias, code, slope)
+        _blas(a, b, z)
+        _epilogue(z, y, bias, code, slope)
         return
     a, a_t = _as_rows(a)
     b, b_t = _as_rows(b)
     if skinny:
         if n <= SKINNY_MAX and not b_t:   # few columns (a score layer): dot products of rows
             b, b_t = np.ascontiguousarray(b.T), True
-        skinny_gemm(a, a_t, b, b_t, z, y, bias, code, slope)
+        skinny_product(a, a_t, b, b_t, z, np.empty(k, z.dtype))
+        _epilogue(z, y, bias, code, slope)
     elif 2 * m * n * k >= PARALLEL_MIN_FLOPS and numba.get_num_threads() > 1:
-        _gemm_parallel(a, a_t, b, b_t, z, y, bias, code, slope, numba.get_num_threads())
+        key = (m, k, n, a_t, b_t)
+        threads = min(CHOOSER.count("numba", key, 2 * m * n * k), numba.get_num_threads())
+        start = time.perf_counter_ns()
+        if threads > 1:
+            _gemm_parallel(a, a_t, b, b_t, z, y, bias, code, slope, threads)
+        else:
+            _gemm_serial(a, a_t, b, b_t, z, y, bias, code, slope)
+        CHOOSER.record("numba", key, threads, time.perf_counter_ns() - start)
     else:
         _gemm_serial(a, a_t, b, b_t, z, y, bias, code, slope)
+
+
+def _blas(a, b, z):
+    """z = a @ b by numpy's BLAS, on the thread count ``threads.CHOOSER`` picks for it."""
+    m, k = a.shape
+    flops = 2 * m * k * b.shape[1]
+    if flops < MIN_FLOPS:
+        np.matmul(a, b, out=z)
+        return
+    key = (m, k, b.shape[1], a.strides, b.strides)
+    threads = CHOOSER.count("blas", key, flops)
+    start = time.perf_counter_ns()
+    np.matmul(a, b, out=z)
+    CHOOSER.record("blas", key, threads, time.perf_counter_ns() - start)
+
+
+def _epilogue(z, y, bias, code, slope):
+    """z += bias; y = act(z), in one pass, after a product that did not apply them."""
+    if code != _IDENTITY:
+        per_code(code).epilogue(z, y, bias, slope)
+    elif bias.size:   # numpy's add is as fast, and leaves no kernel to compile for identity
+        np.add(z, bias, out=z)
 
 
 def _as_rows(x):

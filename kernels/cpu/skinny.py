@@ -11,18 +11,14 @@ read the operands where they are:
 - ``b`` a transposed view (``W.T`` in a layer's backward): each output is a dot product of two
   contiguous rows.
 
-Bias and activation are applied in one pass at the end (the outputs are few, or cheap).
+Bias and activation are applied by the caller (``matmul.gemm``) in one more pass, with the
+loops every other product shares: a kernel that did both would be compiled once more for each
+activation (the outputs are few, so the pass is cheap).
 """
 
-import numpy as np
 from numba import njit
 
-from .activations import bias_activation
-from .intrinsics import runtime_int
-
-__all__ = ["skinny_gemm"]
-
-_IDENTITY = 0
+__all__ = ["skinny_product"]
 
 
 @njit(cache=True, nogil=True, fastmath={"contract", "reassoc"})
@@ -35,14 +31,13 @@ def _dot(x, w):
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def skinny_gemm(a, a_t, b, b_t, z, y, bias, code, slope):
-    """Same contract as the tiled ``_gemm_serial``: z = A @ B (+ bias), y = act(z).
-
-    ``A`` is ``a.T`` when ``a_t`` (likewise ``B``), so transposed views are read in place.
-    """
+def skinny_product(a, a_t, b, b_t, z, column):
+    """z = A @ B, where ``A`` is ``a.T`` when ``a_t`` (likewise ``B``), so transposed views
+    are read in place. ``column``: scratch of A's depth (allocated by the caller: an
+    ``np.empty`` here would compile numpy's allocator into the kernel, a third of its first-use
+    compile time)."""
     m, n = z.shape
     k = a.shape[0] if a_t else a.shape[1]
-    column = np.empty(k, z.dtype)
     for i in range(m):
         zrow = z[i]
         if a_t:   # copy the strided column so both branches give a contiguous row type
@@ -62,5 +57,3 @@ def skinny_gemm(a, a_t, b, b_t, z, y, bias, code, slope):
                 brow = b[p]
                 for j in range(n):
                     zrow[j] += av * brow[j]
-    if bias.size or code != _IDENTITY:
-        bias_activation(z, y, runtime_int(0), runtime_int(0), m, n, bias, code, slope)

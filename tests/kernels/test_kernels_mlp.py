@@ -216,3 +216,85 @@ def test_a_dense_layer_checks_its_fields():
         DenseLayer(w, None, 42)
     layer = DenseLayer(w, None, np.int64(sm.RELU), np.float32(0.5))
     assert (layer.nin, layer.nout, type(layer.code), type(layer.slope)) == (3, 4, int, float)
+
+
+def _small(seed=7):
+    manual_seed(seed)
+    return nn.MLP(5, [70, 9], 3, activation="tanh")
+
+
+@pytest.mark.parametrize("batch", [None, 1, ROWS + 1])
+def test_out_receives_the_scores_and_is_returned(batch):
+    model = _small()
+    compiled = CompiledMLP(model)
+    shape = (5,) if batch is None else (batch, 5)
+    x = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
+    out = np.full(shape[:-1] + (3,), np.nan, np.float32)
+    assert compiled(x, out=out) is out
+    np.testing.assert_array_equal(out, compiled(x))
+    _assert_same(compiled, model, x)
+
+
+@pytest.mark.parametrize("bad, error, words", [
+    (np.zeros((2, 4), np.float32), ShapeError, r"out has shape \(2, 4\) and dtype float32, "
+                                               r"expected \(2, 3\) float32"),
+    (np.zeros((2, 3), np.float64), DTypeError, r"dtype float64, expected \(2, 3\) float32"),
+    (np.zeros((3, 2), np.float32).T, ArgumentError, "must be C-contiguous"),
+    ([[0.0] * 3] * 2, ArgumentTypeError, "out must be a numpy array, got list"),
+])
+def test_a_wrong_out_is_a_clear_error_and_nothing_is_written(bad, error, words):
+    compiled = CompiledMLP(_small())
+    x = np.ones((2, 5), np.float32)
+    before = np.array(bad, copy=True)
+    with pytest.raises(error, match=words):
+        compiled(x, out=bad)
+    np.testing.assert_array_equal(np.asarray(bad), before)
+
+
+def test_a_read_only_out_or_one_overlapping_x_is_refused():
+    compiled = CompiledMLP(_small())
+    out = np.zeros((1, 3), np.float32)
+    out.flags.writeable = False
+    with pytest.raises(ArgumentError, match="out is read-only"):
+        compiled(np.ones((1, 5), np.float32), out=out)
+    one_layer = CompiledMLP(_Described([(np.eye(4, dtype=np.float32), None, "identity", 0.0)]))
+    x = np.arange(8, dtype=np.float32).reshape(2, 4)
+    with pytest.raises(ArgumentError, match="out overlaps the input x"):
+        one_layer(x, out=x)
+    np.testing.assert_array_equal(x, np.arange(8).reshape(2, 4))
+
+
+def test_non_contiguous_and_other_dtype_inputs_are_copied_not_misread():
+    model = _small()
+    compiled = CompiledMLP(model)
+    wide = np.random.default_rng(6).standard_normal((7, 10)).astype(np.float32)
+    strided = wide[:, ::2]                      # every other column: not contiguous
+    column = np.asfortranarray(wide[:, :5])     # Fortran order
+    expected = compiled(np.ascontiguousarray(strided))
+    np.testing.assert_array_equal(compiled(strided), expected)
+    np.testing.assert_array_equal(compiled(strided[3]), expected[3])
+    np.testing.assert_array_equal(compiled(column), compiled(np.ascontiguousarray(column)))
+    np.testing.assert_allclose(compiled(strided.astype(np.float64)), expected, rtol=1e-6)
+    unaligned = np.frombuffer(b"\0" + strided[0].tobytes(), np.float32, 5, offset=1)
+    assert not unaligned.flags.aligned
+    np.testing.assert_array_equal(compiled(unaligned), expected[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_ieee_specials_in_the_input_flow_through_as_in_numpy(dtype):
+    model = _hand_written(dtype, seed=3)
+    compiled = CompiledMLP(model)
+    x = np.random.default_rng(7).standard_normal((ROWS + 1, 5)).astype(dtype)
+    x[0, 1], x[2, 0], x[4, 4] = np.nan, np.inf, -np.inf
+    with np.errstate(all="ignore"):
+        expected = _numpy_forward(model.layers, x)
+    got = compiled(x)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    finite = np.isfinite(expected)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got[finite], expected[finite], rtol=tol, atol=tol)
+
+
+def test_an_empty_batch_gives_an_empty_result():
+    compiled = CompiledMLP(_small())
+    assert compiled(np.zeros((0, 5), np.float32)).shape == (0, 3)
