@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {"tinygrad_edu": "tinygrad_edu", "kernels": "tinygrad_edu.kernels",
             "viz": "tinygrad_edu.viz"}
 # Imported on first use on purpose: compilers and Graphviz (and what imports them).
-HEAVY = ("numba", "llvmlite", "graphviz")
+HEAVY = ("numba", "llvmlite", "graphviz", "mpi4py", "threadpoolctl")
 
 
 def _modules():

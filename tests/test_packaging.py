@@ -16,7 +16,7 @@ import pytest
 import tinygrad_edu
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ["numba", "numba.cuda", "graphviz"]
+HEAVY = ["numba", "numba.cuda", "graphviz", "mpi4py"]
 
 
 def _run(code):

@@ -101,3 +101,20 @@ def test_evaluate_scores_every_pair_and_watches_the_layers_only_when_asked(task)
     assert set(metrics) == {"mse", "ndcg@10", "auc"} and layers == [] and found == []
     metrics, layers, _ = evaluate(model, task, task.test, monitor=True)
     assert len(layers) == 4 and layers[0]["units"] == 256
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_captured_steps_train_exactly_as_eager_steps(task, optimizer):
+    """6400 pairs in batches of 3000: two full batches and a short one per epoch, so two
+    shapes are captured (each after a warm-up call and two recorded ones) and both are
+    replayed by epoch 4, with the eager run's numbers bit for bit."""
+    runs = []
+    for capture_steps in (False, True):
+        model = _model(3)
+        history = fit(model, task, epochs=4, batch_size=3000, lr=1e-3, optimizer=optimizer,
+                      capture_steps=capture_steps)
+        runs.append((history.step_losses, model.state_dict()))
+    (eager_losses, eager_state), (captured_losses, captured_state) = runs
+    assert captured_losses == eager_losses
+    for name, value in eager_state.items():
+        np.testing.assert_array_equal(captured_state[name], value)

@@ -74,11 +74,16 @@ def _add_training_options(parser):
 
 
 def _check_batch(parser, flag, batch, users):
+    from ..distributed import get_world
     from .ranking import train_pairs
 
     if batch > train_pairs(users):
         parser.error(f"{flag} {batch}: larger than the {train_pairs(users):,} training pairs "
                      f"of {users:,} users; use at most {train_pairs(users)} (or more --users)")
+    processes = get_world().size   # under mpiexec the batch is global, split over processes
+    if batch % processes:
+        parser.error(f"{flag} {batch}: does not split evenly over the {processes} processes "
+                     f"mpiexec started; use a multiple of {processes}")
 
 
 def _quiet_overflow():
@@ -394,6 +399,9 @@ def main(argv=None):
         hint = "" if args.verbose else " (run again with --verbose for the traceback)"
         print(f"{prog}: internal error: {type(exc).__name__}: {exc}{hint}; please report it",
               file=sys.stderr)
+        from ..distributed import abort_if_parallel
+
+        abort_if_parallel(EXIT_FAILED)   # under mpiexec the others may wait for this process
         return EXIT_FAILED
 
 

@@ -7,7 +7,8 @@ every epoch, scores held-out users against predicting the mean and against the g
 watches every layer's dead units, times inference on the graph and the fused path, and writes
 into one folder: ``graph.svg``, ``loss_curves.png``, ``activation_statistics.png``,
 ``metrics.json``, ``weights.npz`` and ``report.html``, which shows all of it. Everything but
-the timings is the same for the same seed.
+the timings is the same for the same seed. Under ``mpiexec -n P`` it trains data-parallel, the
+batch split over the processes, and rank 0 alone prints and writes the files.
 """
 
 import json
@@ -20,7 +21,9 @@ import numpy as np
 from .. import __version__
 from ..activations import activation_spec
 from ..backends import get_backend
+from ..distributed import DataParallel, get_world
 from ..errors import TinygradEduError
+from ..kernels.cpu import compile_seconds
 from ..nn import functional as F
 from ..random import manual_seed
 from ..tensor import Tensor
@@ -76,7 +79,7 @@ def _warm_up(model, task, settings, device, log=None):
     """One forward and backward pass at the training batch size, then no gradient left, so
     the kernels compile here and not inside the first epoch's bar; returns its seconds.
     ``log`` (for a compiling backend) hears what is going on."""
-    start = time.perf_counter()
+    start, compiling = time.perf_counter(), compile_seconds()
     if log:
         log("compiling kernels (first run only)...")
     rows = slice(0, settings.batch_size)
@@ -86,7 +89,8 @@ def _warm_up(model, task, settings, device, log=None):
     model.zero_grad()
     seconds = time.perf_counter() - start
     if log:
-        log(f"  ready in {seconds:.1f} s")
+        log(f"  ready in {seconds:.1f} s, of which {compile_seconds() - compiling:.1f} s "
+            "compiling (0 once Numba's disk cache holds the kernels)")
     return seconds
 
 
@@ -162,12 +166,17 @@ def run_demo(settings, device="cpu", log=print, command="tinygrad-edu demo", pro
     ``device`` is where the model and data live; ``log(line)`` receives every line of the
     console report; ``progress`` shows a tqdm bar (when tqdm is installed). Raises
     ``TrainingDiverged`` when the loss stops being finite and ``MissingDependencyError`` when
-    matplotlib is missing (before any work).
+    matplotlib is missing (before any work). Under ``mpiexec`` every process trains its shard
+    of each batch; the processes other than rank 0 print nothing, write nothing and return None.
     """
     require("matplotlib", "the demo's plots")
+    world = get_world()
+    if not world.is_main:
+        log, progress = (lambda line: None), False
     tqdm = _progress_bar(log) if progress else None
     started = time.perf_counter()
-    os.makedirs(settings.out, exist_ok=True)
+    if world.is_main:
+        os.makedirs(settings.out, exist_ok=True)
     backend = get_backend(device)
     task = make_ranking_task(train_users=settings.users,
                              heldout_users=heldout_users(settings.users), seed=settings.seed)
@@ -185,15 +194,21 @@ def run_demo(settings, device="cpu", log=print, command="tinygrad-edu demo", pro
         f"{ITEMS_PER_USER} items), {task.validation.n_users} validation and "
         f"{task.test.n_users} test users x {CANDIDATES} candidates; a known nonlinear ground "
         "truth plus noise")
+    if world.size > 1:
+        log(f"data-parallel over {world.size} processes, {settings.batch_size // world.size} "
+            f"of each batch's {settings.batch_size} examples each")
 
-    compile_seconds = _warm_up(model, task, settings, device, log if compiles(backend) else None)
+    warm_up_seconds = _warm_up(model, task, settings, device, log if compiles(backend) else None)
     lines = EpochLines(log, tqdm)
     try:
-        history = fit(model, task, epochs=settings.epochs, batch_size=settings.batch_size,
-                      lr=settings.lr, optimizer=settings.optimizer, seed=settings.seed,
-                      device=device, observer=lines)
+        history = fit(DataParallel(model, world), task, epochs=settings.epochs,
+                      batch_size=settings.batch_size, lr=settings.lr,
+                      optimizer=settings.optimizer, seed=settings.seed, device=device,
+                      observer=lines if world.is_main else None)
     finally:
         lines.close()
+    if not world.is_main:
+        return None
     latency = _latency(model, task, device, settings.latency_calls, log)
     model.save(os.path.join(settings.out, FILES["weights"]))
     graph_file, graph_note = _draw_graph(model, task, device, settings.out)
@@ -214,8 +229,11 @@ def run_demo(settings, device="cpu", log=print, command="tinygrad-edu demo", pro
         "dead_threshold": DEAD_THRESHOLD,
         "warnings": history.warnings,
         "latency_us": latency,
-        "timing": {"compile_seconds": compile_seconds, "train_seconds": history.train_seconds,
+        "timing": {"warm_up_seconds": warm_up_seconds, "compile_seconds": compile_seconds(),
+                   "train_seconds": history.train_seconds,
                    "seconds_per_step": history.train_seconds / max(history.steps, 1)},
+        "data_parallel": {"processes": world.size,
+                          "allreduce_seconds": history.allreduce_seconds},
         "graph": {"examples": _GRAPH_EXAMPLES, "note": graph_note},
         "files": {**FILES, "graph": graph_file},
     })

@@ -6,23 +6,32 @@ users under ``no_grad`` with an ``ActivationMonitor`` attached, so each epoch re
 validation loss, NDCG@10 and AUC, and every layer's activation statistics and dead-unit
 fraction. A non-finite training loss stops the run at once with ``TrainingDiverged``, before the
 step that would spread it into the weights.
+
+Given a ``distributed.DataParallel`` model, ``fit`` trains data-parallel: every process draws
+the same order of the training pairs, runs its shard of each global batch, and ``train_step``
+averages the gradients (and the loss) over the processes before the optimizer's step, so the
+run equals one process's on the whole batch to float32 rounding. Rank 0 alone validates.
 """
 
+import functools
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import optim
+from ..capture import capture
 from ..check.diagnostics import ActivationMonitor
-from ..errors import ArgumentError, TinygradEduError
+from ..distributed import DataParallel, World
+from ..errors import ArgumentError, NonFiniteValueWarning, TinygradEduError
 from ..nn import functional as F
 from ..tensor import Tensor, no_grad
 from .metrics import ranking_metrics
 
 __all__ = ["OPTIMIZERS", "TrainingDiverged", "EpochRecord", "TrainingHistory", "Observer",
-           "make_optimizer", "evaluate", "results_on_test_users", "fit"]
+           "make_optimizer", "evaluate", "results_on_test_users", "train_step", "fit"]
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 LAYER_FIELDS = ("layer", "activation", "units", "pre_mean", "pre_std", "mean", "std",
@@ -56,12 +65,14 @@ class EpochRecord:
 @dataclass
 class TrainingHistory:
     """What ``fit`` saw: one ``EpochRecord`` per epoch (epoch 0 is before training), every
-    step's batch loss, the number of steps and the training time (validation excluded)."""
+    step's batch loss, the number of steps, the training time (validation excluded) and, of
+    it, the time spent averaging gradients across processes (0 in one process)."""
 
     epochs: list = field(default_factory=list)
     step_losses: list = field(default_factory=list)
     steps: int = 0
     train_seconds: float = 0.0
+    allreduce_seconds: float = 0.0
     warnings: list = field(default_factory=list)
 
     @property
@@ -125,24 +136,87 @@ def results_on_test_users(model, task, device="cpu"):
             "ground_truth": ranking_metrics(split.truth, split.targets, relevant, split.users)}
 
 
+def train_step(model, opt, features, targets, rows, device="cpu", captured=None):
+    """One step on the global batch ``features[rows]``, ``targets[rows]``; returns its MSE.
+
+    ``model`` is a ``DataParallel``: this process runs its shard of ``rows`` forward and
+    backward, the gradients and the loss are averaged over the processes, and ``opt`` steps
+    unless that loss is not finite (the caller stops the run then, with nothing changed).
+
+    ``captured``, a dict, turns on captured steps (``tinygrad_edu.capture``): the forward and
+    backward pass of each shard shape is captured once and replayed from then on, with the
+    same numbers. The averaging and the optimizer's step stay outside the capture, after the
+    loss is read, so a non-finite loss still changes nothing.
+    """
+    start, stop, weight = model.shard(len(rows))
+    local = 0.0
+    if stop > start:   # a short last batch can leave a process without rows
+        mine = rows[start:stop]
+        x, y = Tensor(features[mine], device=device), Tensor(targets[mine], device=device)
+        if captured is None:
+            model.zero_grad()
+            loss = _weighted_mse(model, x, y, weight)
+            local = loss.item()
+            if math.isfinite(local):
+                loss.backward()
+        else:
+            key = (stop - start, weight)
+            if key not in captured:
+                captured[key] = capture(functools.partial(_forward_backward, model,
+                                                          weight=weight))
+            local = captured[key](x, y).item()
+    else:
+        model.zero_grad()
+    value = model.average_gradients(local)
+    if math.isfinite(value):
+        opt.step()
+    return value
+
+
+def _weighted_mse(model, x, y, weight):
+    loss = F.mse_loss(model(x), y)
+    return loss * weight if weight != 1 else loss
+
+
+def _forward_backward(model, x, y, weight):
+    """The captured part of a step: zero_grad, the shard's weighted MSE, backward."""
+    model.zero_grad()
+    loss = _weighted_mse(model, x, y, weight)
+    # backward's warning on a non-finite loss would come before fit's own TrainingDiverged,
+    # which says the same and stops the run before the optimizer's step.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NonFiniteValueWarning)
+        loss.backward()
+    return loss
+
+
 def fit(model, task, *, epochs=10, batch_size=256, lr=1e-3, optimizer="adam", seed=0,
-        device="cpu", max_steps=None, observer=None):
+        device="cpu", max_steps=None, observer=None, capture_steps=True):
     """Train ``model`` on ``task.train`` with MSE; return a ``TrainingHistory``.
 
+    With ``capture_steps`` (the default) each batch shape's forward and backward pass is
+    captured and replayed (``train_step``), with the same numbers as ``capture_steps=False``.
+
     Each epoch visits the training pairs once in an order drawn from ``seed``; ``max_steps``
-    stops earlier. Raises ``TrainingDiverged`` at the first non-finite batch loss.
+    stops earlier. Raises ``TrainingDiverged`` at the first non-finite batch loss. A
+    ``DataParallel`` model trains data-parallel with ``batch_size`` the global batch, which
+    must split evenly over the processes (``ArgumentError`` otherwise).
     """
     if batch_size > len(task.train):
         raise ArgumentError(f"fit: batch_size {batch_size} is larger than the {len(task.train)} "
                             "training pairs")
-    observer = observer or Observer()
+    parallel = model if isinstance(model, DataParallel) else DataParallel(model, World())
+    parallel.check_batch(batch_size, "fit")
+    model, observer = parallel.module, observer or Observer()
     opt = make_optimizer(optimizer, model.parameters(), lr)
     order_rng = np.random.default_rng(seed)
     history = TrainingHistory()
-    history.epochs.append(_epoch_record(model, task, device, 0, None, 0.0, history))
+    history.epochs.append(_epoch_record(parallel, task, device, 0, None, 0.0, history))
     observer.epoch_done(history.final)
     features, targets = task.train.features, task.train.targets
     steps_per_epoch = math.ceil(len(task.train) / batch_size)
+    synced = parallel.allreduce_seconds
+    captured = {} if capture_steps else None
     for epoch in range(1, epochs + 1):
         steps = steps_per_epoch
         if max_steps is not None:
@@ -152,29 +226,28 @@ def fit(model, task, *, epochs=10, batch_size=256, lr=1e-3, optimizer="adam", se
         start, total = time.perf_counter(), 0.0
         for step in range(1, steps + 1):
             rows = order[(step - 1) * batch_size:step * batch_size]
-            opt.zero_grad()
-            loss = F.mse_loss(model(Tensor(features[rows], device=device)),
-                              Tensor(targets[rows], device=device))
-            value = loss.item()
+            value = train_step(parallel, opt, features, targets, rows, device, captured)
             if not math.isfinite(value):
                 raise TrainingDiverged(epoch, step, value, lr)
-            loss.backward()
-            opt.step()
             total += value
             history.step_losses.append(value)
             history.steps += 1
             observer.step_done(step, value, total / step)
         seconds = time.perf_counter() - start
         history.train_seconds += seconds
-        history.epochs.append(_epoch_record(model, task, device, epoch, total / steps, seconds,
-                                            history))
+        history.allreduce_seconds = parallel.allreduce_seconds - synced
+        history.epochs.append(_epoch_record(parallel, task, device, epoch, total / steps,
+                                            seconds, history))
         observer.epoch_done(history.final)
         if max_steps is not None and history.steps >= max_steps:
             break
     return history
 
 
-def _epoch_record(model, task, device, epoch, train_loss, seconds, history):
-    metrics, layers, found = evaluate(model, task, task.validation, device, monitor=True)
+def _epoch_record(parallel, task, device, epoch, train_loss, seconds, history):
+    if not parallel.is_main:
+        return EpochRecord(epoch, train_loss, None, [], seconds)
+    metrics, layers, found = evaluate(parallel.module, task, task.validation, device,
+                                      monitor=True)
     history.warnings = found   # the latest epoch's findings are the ones that still hold
     return EpochRecord(epoch, train_loss, metrics, layers, seconds)
