@@ -220,6 +220,7 @@ class CompiledMLP:
         self.codes = np.array([layer.code for layer in layers], np.int64)
         self._width = int(self.sizes[1:-1].max()) if self.sizes.size > 2 else 1
         self._vector, self._scores = (self.nin,), (self.nout,)
+        self._row, self._row_scores = (1, self.nin), (1, self.nout)
         self._one_layer = len(layers) == 1
         # Scratch buffers not in use by a running call, each with room for at least one
         # example. The kernels release the GIL, and two calls sharing a buffer would overwrite
@@ -285,19 +286,26 @@ class CompiledMLP:
         dtype = self.dtype
         if type(x) is not np.ndarray or x.dtype is not dtype or not x.flags.carray:
             x = _as_input(x, dtype, self.nin)
-        if x.shape == self._vector:   # one example, the latency path: the checks inlined
+        shape = x.shape
+        # One example, the latency path, as a vector or a batch of one: the checks inlined.
+        if shape == self._vector or shape == self._row:
+            scores = self._scores if shape == self._vector else self._row_scores
             if out is None:
-                out = np.empty(self._scores, dtype)
+                out = np.empty(scores, dtype)
             elif not (type(out) is np.ndarray and out.dtype is dtype
-                      and out.shape == self._scores and out.flags.carray) or self._one_layer:
-                _check_out(out, self._scores, dtype, x, self._one_layer)   # raises, or fine
+                      and out.shape == scores and out.flags.carray) or self._one_layer:
+                _check_out(out, scores, dtype, x, self._one_layer)   # raises, or fine
             try:
                 scratch = self._idle.pop()   # atomic under the GIL
             except IndexError:
                 scratch = np.empty(2 * self._width, dtype)
             weights, vectors, meta = self._state
-            # The two constants are compiled into the kernel; any int will do.
-            self._kernel(x, out, scratch, weights, vectors, meta, 0, 0)
+            # The kernel takes flat arrays; the two constants are compiled into it (any int).
+            if shape == self._vector:
+                self._kernel(x, out, scratch, weights, vectors, meta, 0, 0)
+            else:
+                self._kernel(x.reshape(self._vector), out.reshape(self._scores), scratch,
+                             weights, vectors, meta, 0, 0)
             self._idle.append(scratch)
             return out
         if x.ndim != 2 or x.shape[1] != self.nin:
