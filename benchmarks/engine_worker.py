@@ -26,6 +26,7 @@ the same computation.
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -60,12 +61,15 @@ def _import_tree(tree):
     if not os.path.isfile(os.path.join(tree, "tinygrad_edu", "__init__.py")):
         raise SystemExit(f"engine_worker: {tree} has no tinygrad_edu/__init__.py")
     _drop_editable_finder()
-    sys.path.insert(0, tree)
-    import tinygrad_edu
-
     # setup.cfg installs the checkout's top-level kernels/ and viz/ as tinygrad_edu.kernels and
-    # tinygrad_edu.viz (package_dir); in a source tree they are found by searching its root too.
-    tinygrad_edu.__path__.append(tree)
+    # tinygrad_edu.viz (package_dir); in a source tree they are found by searching its root
+    # too, from the start, since the package's own __init__ may import them.
+    spec = importlib.util.spec_from_file_location(
+        "tinygrad_edu", os.path.join(tree, "tinygrad_edu", "__init__.py"),
+        submodule_search_locations=[os.path.join(tree, "tinygrad_edu"), tree])
+    tinygrad_edu = importlib.util.module_from_spec(spec)
+    sys.modules["tinygrad_edu"] = tinygrad_edu
+    spec.loader.exec_module(tinygrad_edu)
     return tinygrad_edu
 
 

@@ -7,11 +7,13 @@ machine falls on all of them alike.
 
 import numpy as np
 
-from tinygrad_edu import Tensor, manual_seed, nn, no_grad, optim, set_backend
+from tinygrad_edu import Tensor, manual_seed, nn, optim, set_backend
 from tinygrad_edu.kernels.cpu import matmul as mm
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.backends.reference import NumpyBackend
 
+from .captured import training_contenders
+from .inference import latency_rows
 from .numpy_mlp import NumpyMLP
 from .timing import interleaved_medians
 
@@ -134,6 +136,7 @@ def training_family(batches, threads, quick):
                       "numpy_backend": (_select("numpy"), _engine_step(batch)),
                       "numba_backend": (_select("numba", "auto"), _engine_step(batch)),
                       "numba_tiled": (_select("numba", "numba"), _engine_step(batch))}
+        contenders.update(training_contenders(batch))
         if torch is not None:
             contenders["torch"] = _torch_step(torch, batch)
         times = interleaved_medians(contenders, total_time=2.0 if quick else 8.0)
@@ -149,47 +152,9 @@ def training_family(batches, threads, quick):
 
 # ---- 4. inference latency ----
 def inference_family(batches, threads, quick):
-    torch = _torch(threads)
-    set_backend("numba").matmul_route = "auto"
-    manual_seed(0)
-    model = nn.MLP(RANKING[0], RANKING[1:-1], RANKING[-1])
-    compiled = model.compile()
-    hand = NumpyMLP(RANKING)
-    for i, layer in enumerate(model.layers):
-        hand.weights[i][...] = layer.weight.numpy()
-        hand.biases[i][...] = layer.bias.numpy()
-    tmodel = None
-    if torch is not None:
-        layers = []
-        for i, layer in enumerate(model.layers):
-            lin = torch.nn.Linear(layer.weight.shape[0], layer.weight.shape[1])
-            with torch.no_grad():
-                lin.weight.copy_(torch.from_numpy(layer.weight.numpy().T.copy()))
-                lin.bias.copy_(torch.from_numpy(layer.bias.numpy()))
-            layers += [lin] + ([torch.nn.ReLU()] if i < len(model.layers) - 1 else [])
-        tmodel = torch.nn.Sequential(*layers).eval()
-    rows = []
-    rng = np.random.default_rng(2)
-    for batch in batches:
-        x = rng.standard_normal((batch, RANKING[0])).astype(np.float32)
-        xt = Tensor(x)
-
-        def graph():
-            with no_grad():
-                return model(xt)
-        contenders = {"graph_us": graph, "fused_us": lambda: compiled(x),
-                      "hand_numpy_us": lambda: hand.forward(x)[0]}
-        if tmodel is not None:
-            tx = torch.from_numpy(x)
-
-            def eager():
-                with torch.no_grad():
-                    return tmodel(tx)
-            contenders["torch_us"] = eager
-            assert np.allclose(eager().numpy(), compiled(x), rtol=1e-4, atol=1e-5)
-        times = interleaved_medians(contenders, total_time=1.0 if quick else 4.0)
-        rows.append({"batch": batch, **{k: v * 1e6 for k, v in times.items()}})
-    return rows
+    """Graph, fused float32 (and with ``out=``), fused bfloat16 / float16, hand numpy and
+    PyTorch eager, min and median per call (``benchmarks/inference.py``)."""
+    return latency_rows(batches, quick, _torch(threads))
 
 
 # ---- 5. the scalar Value engine ----

@@ -5,6 +5,7 @@ benchmarks/results/.
     python -m benchmarks.run --quick    # shorter timings, for a smoke test
     python -m benchmarks.run --only matmul training
     python -m benchmarks.run --only engine --baseline ../old-checkout   # before/after
+    python -m benchmarks.run --only distributed    # data-parallel on MPI (benchmarks/distributed)
 
 ``--baseline DIR`` (the root of another tinygrad_edu checkout, e.g. a ``git worktree`` of an
 older commit) adds the ``engine`` family: the installed tree and DIR's, timed side by side in
@@ -28,10 +29,11 @@ if __package__ in (None, ""):   # run as a script: make "benchmarks" importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     __package__ = "benchmarks"
 
-from benchmarks import engine_compare  # noqa: E402
+from benchmarks import captured, engine_compare, inference  # noqa: E402
 from benchmarks.timing import machine_info, sgemm_rate  # noqa: E402
 
-FAMILIES = ("matmul", "layer", "training", "inference", "value", "engine")
+FAMILIES = ("matmul", "layer", "training", "captured", "inference", "value", "distributed",
+            "contention", "coldstart", "engine")
 
 
 def _table(title, rows, columns):
@@ -136,6 +138,8 @@ def main(argv=None):
                       ("numpy be", "numpy_backend_us", "{:.0f}"),
                       ("numba be", "numba_backend_us", "{:.0f}"),
                       ("numba tiled", "numba_tiled_us", "{:.0f}"),
+                      ("captured", "captured_us", "{:.0f}"),
+                      ("cap. flat", "captured_flat_us", "{:.0f}"),
                       ("torch", "torch_us", "{:.0f}"),
                       ("numba/hand", "numba_vs_hand", "{:.2f}"),
                       ("numba/torch", "numba_vs_torch", "{:.2f}"),
@@ -148,23 +152,72 @@ def main(argv=None):
                                                            ("numba be", "numba_backend"),
                                                            ("numba tiled", "numba_tiled"),
                                                            ("torch", "torch"))])
+    if "captured" in args.only:
+        rows = captured.captured_family((1, 32, 256, 1024), args.threads, args.quick)
+        results["captured"] = rows
+        columns = [("batch", "batch", "{}")]
+        for name, label in (("hand_numpy", "hand numpy"), ("eager", "eager"),
+                            ("eager_flat", "eager flat"), ("captured", "captured"),
+                            ("captured_flat", "cap. flat"), ("torch", "torch")):
+            columns += [(f"{label} min", f"{name}_min_us", "{:.0f}"),
+                        ("med", f"{name}_med_us", "{:.0f}")]
+        _table("3b. the same step captured (tinygrad_edu.capture; flat: optim.SGD(flat=True)), "
+               "Numba backend, µs per step, min and median over interleaved bursts", rows,
+               columns + [("load", "load_average", "{:.1f}")])
+        _table("   ratio to hand numpy (min / median)", rows,
+               [("batch", "batch", "{}")] + [
+                   (f"{label} {stat}", f"{name}_{stat}_vs_hand", "{:.2f}")
+                   for name, label in (("eager", "eager"), ("captured", "captured"),
+                                       ("captured_flat", "cap. flat"), ("torch", "torch"))
+                   for stat in ("min", "med")])
     if "inference" in args.only:
         rows = families.inference_family((1, 32), args.threads, args.quick)
         for row in rows:
-            if row.get("torch_us"):
-                row["torch_over_fused"] = row["torch_us"] / row["fused_us"]
+            if row.get("torch_min_us"):
+                row["torch_over_fused"] = row["torch_min_us"] / row["fused_min_us"]
         results["inference"] = rows
-        _table("4. ranking MLP inference latency, median µs per call", rows,
-               [("batch", "batch", "{}"), ("graph (no_grad)", "graph_us", "{:.1f}"),
-                ("fused (compile)", "fused_us", "{:.1f}"),
-                ("hand numpy", "hand_numpy_us", "{:.1f}"), ("torch eager", "torch_us", "{:.1f}"),
-                ("torch/fused", "torch_over_fused", "{:.1f}")])
+        columns = [("batch", "batch", "{}")]
+        for label, key in inference.LATENCY_NAMES:
+            columns += [(f"{label} min", f"{key}_min_us", "{:.2f}"),
+                        ("med", f"{key}_median_us", "{:.2f}")]
+        _table("4. ranking MLP inference latency, µs per call, min and median over interleaved "
+               "bursts (fused = compile(); bf16 / fp16 = compile(weights=...))", rows,
+               columns + [("torch/fused min", "torch_over_fused", "{:.1f}")])
     if "value" in args.only:
         rows = families.value_family(args.quick)
         results["value"] = rows
         _table("5. scalar Value engine: one training step, µs", rows,
                [("model", "model", "{}"), ("tinygrad_edu", "tinygrad_edu_us", "{:.0f}"),
                 ("micrograd", "micrograd_us", "{:.0f}"), ("speedup", "speedup", "{:.2f}")])
+
+    if "contention" in args.only:
+        from benchmarks.contention import contention_family
+
+        rows = contention_family(args.quick, threads=args.threads)
+        results["contention"] = rows
+        _table("batch-256 training step, quiet and next to a busy process this benchmark "
+               "starts (pinned: to the last CPU), µs per step", rows,
+               [("contender", "contender", "{}"), ("quiet min", "quiet_min_us", "{:.0f}"),
+                ("quiet med", "quiet_median_us", "{:.0f}"),
+                ("busy min", "busy_min_us", "{:.0f}"), ("busy med", "busy_median_us", "{:.0f}"),
+                ("pinned min", "busy_pinned_min_us", "{:.0f}"),
+                ("pinned med", "busy_pinned_median_us", "{:.0f}"),
+                ("busy/quiet", "busy_vs_quiet", "{:.2f}"),
+                ("pinned/quiet", "busy_pinned_vs_quiet", "{:.2f}")])
+    if "coldstart" in args.only:
+        from benchmarks.coldstart import cold_start_family
+
+        rows = cold_start_family(args.quick, args.baseline)
+        results["coldstart"] = rows
+        _table("cold start: first training step in a fresh process with an empty Numba cache, "
+               "seconds (cached: a second process on the filled cache)", rows,
+               [("case", "case", "{}"), ("tree", "tree", "{}"),
+                ("step min", "first_step_s_min", "{:.2f}"),
+                ("step med", "first_step_s_median", "{:.2f}"),
+                ("process min", "total_s_min", "{:.2f}"),
+                ("process med", "total_s_median", "{:.2f}"),
+                ("compiling", "compile_s_median", "{:.2f}"),
+                ("cached min", "cached_total_s_min", "{:.2f}")])
 
     if "engine" in args.only and not args.baseline:
         print("\n6. engine before/after: skipped, it needs --baseline DIR (another checkout)")
@@ -191,6 +244,16 @@ def main(argv=None):
             if not np.isclose(a, b, rtol=1e-4, atol=1e-6):
                 print(f"   note: {row['case']}: the trees compute different results "
                       f"(before {b:.6g}, after {a:.6g}): are they running the same model?")
+
+    if "distributed" in args.only:
+        # Launches mpiexec; needs the [dist] extra (mpi4py and MPICH's mpiexec).
+        from benchmarks import distributed
+
+        rows = distributed.distributed_family(args.quick)
+        results["distributed"] = rows
+        print("\n7. data-parallel training on MPI, ranking MLP, SGD, global batch 256 (one "
+              "Allreduce of 74,242 float32 per step; step times min and median over all rounds)")
+        distributed.print_table(rows)
 
     results["load_average_after"] = os.getloadavg()
     os.makedirs(args.out, exist_ok=True)

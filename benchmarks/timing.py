@@ -6,7 +6,8 @@ import time
 
 import numpy as np
 
-__all__ = ["interleaved_medians", "machine_info", "median_seconds", "sgemm_rate"]
+__all__ = ["interleaved_times", "interleaved_medians", "interleaved_min_median", "machine_info",
+           "median_seconds", "sgemm_rate"]
 
 
 def median_seconds(fn, min_time=0.3, min_runs=7, max_runs=2000, warmup=3):
@@ -24,8 +25,9 @@ def median_seconds(fn, min_time=0.3, min_runs=7, max_runs=2000, warmup=3):
     return float(np.median(times))
 
 
-def interleaved_medians(contenders, total_time=1.0, rounds=6, warmup=3, settle=0.15):
-    """Median seconds per call of each contender, measured side by side.
+def interleaved_times(contenders, total_time=1.0, rounds=6, warmup=3, settle=0.15):
+    """Seconds of every timed call of each contender, measured side by side:
+    ``{name: [seconds, ...]}``.
 
     ``contenders``: {name: fn} or {name: (setup, fn)}; ``setup()`` runs untimed before each
     of the contender's bursts (e.g. to select its backend). The contenders take turns in
@@ -45,22 +47,36 @@ def interleaved_medians(contenders, total_time=1.0, rounds=6, warmup=3, settle=0
             fn()
     times = {name: [] for name in pairs}
     burst = total_time / rounds / len(pairs)
+    clock = time.perf_counter
     for _ in range(rounds):
         for name, (setup, fn) in pairs.items():
             if setup:
                 setup()
-            start = time.perf_counter()
-            while time.perf_counter() - start < settle:
+            start = clock()
+            while clock() - start < settle:
                 fn()
-            start = time.perf_counter()
+            record, start = times[name].append, clock()
             while True:
-                t0 = time.perf_counter()
+                t0 = clock()
                 fn()
-                t1 = time.perf_counter()
-                times[name].append(t1 - t0)
+                t1 = clock()
+                record(t1 - t0)
                 if t1 - start >= burst:
                     break
-    return {name: float(np.median(t)) for name, t in times.items()}
+    return times
+
+
+def interleaved_medians(contenders, **options):
+    """Median seconds per call of each contender (``interleaved_times`` takes ``options``)."""
+    return {name: float(np.median(t))
+            for name, t in interleaved_times(contenders, **options).items()}
+
+
+def interleaved_min_median(contenders, **options):
+    """``{name: (min, median)}`` seconds per call of each contender (see
+    ``interleaved_times``)."""
+    return {name: (float(np.min(t)), float(np.median(t)))
+            for name, t in interleaved_times(contenders, **options).items()}
 
 
 def sgemm_rate(sizes=(1024, 2048)):
