@@ -1,6 +1,7 @@
 # From a fresh clone to results in two commands, with no sudo:
 #   make demo   creates .venv if missing, installs the project, runs `tinygrad-edu demo`
-#   make test   creates .venv if missing, installs the dev extras, runs the test suite on the
+#   make test   creates .venv if missing, installs the dev and dist extras (pytest, hypothesis;
+#               mpi4py and MPICH for the data-parallel tests), runs the test suite on the
 #               default backend, then on the numpy reference and on the strict backend
 # Both are idempotent: an install leaves a stamp in .venv that is newer than setup.cfg and
 # pyproject.toml, so a second run installs nothing until one of them changes.
@@ -59,5 +60,5 @@ $(DEMO_STAMP): setup.cfg pyproject.toml | $(BIN)/python
 	@touch $@
 
 $(DEV_STAMP): setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,dist]"
 	@touch $@
