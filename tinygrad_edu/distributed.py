@@ -29,6 +29,7 @@ mpi4py and MPICH's ``mpiexec``). Without ``mpiexec`` the same script runs as one
 import importlib
 import math
 import os
+import sys
 import time
 
 import numpy as np
@@ -196,6 +197,11 @@ def abort_if_parallel(code):
     when several processes were started: the others would otherwise wait forever in the next
     collective. Does nothing in one process, or before ``get_world()`` was called."""
     if _world is not None and _world.size > 1:
+        # MPI_Abort tears the run down at once: what this process printed must reach the
+        # launcher first (it forwards each process's output through a pipe).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        time.sleep(0.2)
         _world.abort(code)
 
 

@@ -1,6 +1,8 @@
 """Captured training steps: bit-identical to the eager step, and refused when a replay would
 not be (changed inputs, another path, values read back, host data, replaced parameters)."""
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -269,3 +271,43 @@ def test_python_values_other_than_tensors_are_not_inputs():
     step = capture(lambda x, lr: x)
     with pytest.raises(TypeError, match="input 1 is a float"):
         step(Tensor([1.0]), 0.1)
+
+
+def test_steps_captured_in_two_threads_at_once_each_record_only_their_own_calls(cpu_backend):
+    """Two models trained side by side in two threads, their steps recorded at the same time
+    (a barrier holds each thread inside its step until the other is in its own): each
+    replays its own eager numbers, and no call of one lands in the other's recording."""
+    batches = _batches(6)
+    eager = []
+    for seed in (3, 4):
+        model, opt, train_step = _setup(OPTIMIZERS["adam"], seed=seed)
+        eager.append(([train_step(x, y).item() for x, y in batches], model.state_dict()))
+    both_inside = threading.Barrier(2, timeout=30)
+    results, errors = {}, []
+
+    def train(seed):
+        try:
+            model, opt, train_step = _setup(OPTIMIZERS["adam"], seed=seed)
+
+            def step(x, y):
+                loss = train_step(x, y)
+                both_inside.wait()   # the other thread is inside its step now too
+                return loss
+            captured = capture(step)
+            results[seed] = ([captured(x, y).item() for x, y in batches], model.state_dict(),
+                             captured.captured)
+        except Exception as exc:   # reported below, in the main thread
+            errors.append(exc)
+            both_inside.abort()
+
+    threads = [threading.Thread(target=train, args=(seed,)) for seed in (3, 4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    for seed, (losses, state) in zip((3, 4), eager):
+        got_losses, got_state, captured = results[seed]
+        assert captured and got_losses == losses
+        for name, value in state.items():
+            np.testing.assert_array_equal(got_state[name], value)

@@ -17,7 +17,7 @@ from ..tensor import Tensor, autodiff
 from ..tensor.autodiff import mark_written, write_stamp
 from . import tape
 from .program import build
-from .tape import CaptureError, Recorder, Recording, first_difference
+from .tape import CaptureError, Recording, first_difference
 
 __all__ = ["capture", "CapturedStep"]
 
@@ -145,16 +145,11 @@ def _record(fn, inputs, name):
                                "data (gradients go to parameters): pass t.detach(), or leave "
                                "this step uncaptured")
     rec = Recording(inputs)
-    saved = [(d, d.backend) for d in _live_devices()]
     clock = autodiff._clock
-    tape.start(rec)
+    tape.start(rec, _live_devices())
     try:
-        for device, backend in saved:
-            device._backend = Recorder(backend, rec)
         result = fn(*inputs)
     finally:
-        for device, backend in saved:
-            device._backend = backend
         tape.stop()
     single = isinstance(result, Tensor)
     returned = [result] if single else result

@@ -24,6 +24,7 @@ runs no Python of the step).
 
 import os
 import sys
+import threading
 
 import numpy as np
 
@@ -31,9 +32,16 @@ from ..errors import TinygradEduError
 
 __all__ = ["CaptureError", "Recording", "Recorder", "recording", "first_difference"]
 
-# The Recording in progress, else None. Optimizers ask for it (``recording()``) to record their
-# update as a host entry.
-_active = None
+# The Recording in progress in this thread (``_local.active``), else None. Optimizers ask for it
+# (``recording()``) to record their update as a host entry. Per thread, so that steps recorded
+# in two threads at once (ranks of a threaded test, two models trained side by side) each see
+# only their own calls.
+_local = threading.local()
+# The Recorders stand in for the devices' backends while any thread records; _users counts
+# the recordings in progress, so the first installs them and the last puts the backends back.
+_lock = threading.Lock()
+_originals = {}
+_users = 0
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -48,8 +56,9 @@ class CaptureError(TinygradEduError, RuntimeError):
 
 
 def recording():
-    """The Recording in progress (inside a captured step's recorded call), else None."""
-    return _active
+    """The Recording in progress in this thread (inside a captured step's recorded call),
+    else None."""
+    return getattr(_local, "active", None)
 
 
 def writes(method, nargs):
@@ -134,7 +143,7 @@ class Recording:
         return n
 
     def call(self, backend, method, function, args, kwargs):
-        if self.paused or _active is not self:
+        if self.paused or recording() is not self:
             return function(*args, **kwargs)
         if method == "asarray" and args and id(args[0]) not in self.where \
                 and not (is_array(args[0]) and not isinstance(args[0], np.ndarray)):
@@ -163,45 +172,65 @@ class Recording:
             self.paused = False
 
     def readback(self, x):
-        if not self.paused and _active is self:
+        if not self.paused and recording() is self:
             self.readbacks.append((self.where.get(id(x)), user_line()))
 
 
 class Recorder:
-    """Stands in for a device's backend while a step is recorded: every public method is the
-    backend's, recorded in ``recording``; other attributes are the backend's own."""
+    """Stands in for a device's backend while steps are recorded: every public method is the
+    backend's, recorded in the calling thread's recording (``recording()``) if it has one and
+    passed straight through otherwise; other attributes are the backend's own."""
 
-    def __init__(self, backend, recording):
-        self._backend, self._recording = backend, recording
+    def __init__(self, backend):
+        self._backend = backend
 
     def __getattr__(self, name):
         attr = getattr(self._backend, name)
         if name.startswith("_") or not callable(attr):
             return attr
-        rec, backend = self._recording, self._backend
+        backend = self._backend
         if name == "to_numpy":
             def method(x):
-                rec.readback(x)
+                rec = recording()
+                if rec is not None:
+                    rec.readback(x)
                 return attr(x)
         else:
             def method(*args, **kwargs):
+                rec = recording()
+                if rec is None:
+                    return attr(*args, **kwargs)
                 return rec.call(backend, name, attr, args, kwargs)
         self.__dict__[name] = method   # found directly from now on
         return method
 
 
-def start(recording):
-    global _active
-    if _active is not None:
+def start(recording_, devices):
+    """Record this thread's backend calls on ``devices`` into ``recording_`` until ``stop()``."""
+    global _users
+    if recording() is not None:
         raise CaptureError("capture: a captured step was called while another one was being "
                            "recorded; call captured steps one after another, not inside each "
                            "other")
-    _active = recording
+    with _lock:
+        if _users == 0:
+            for device in devices:
+                _originals[device] = device.backend   # loaded now if it was not yet
+                device._backend = Recorder(_originals[device])
+        _users += 1
+    _local.active = recording_
 
 
 def stop():
-    global _active
-    _active = None
+    """End this thread's recording; the last one in progress puts the backends back."""
+    global _users
+    _local.active = None
+    with _lock:
+        _users -= 1
+        if _users == 0:
+            for device, backend in _originals.items():
+                device._backend = backend
+            _originals.clear()
 
 
 # ---- comparing two recordings ----

@@ -20,7 +20,7 @@ pytest.importorskip("numba_cuda")
 ROOT = Path(__file__).resolve().parents[3]
 CASES = Path(__file__).resolve().parent / "simulator"
 GROUPS = [["sim_linear.py", "sim_primitives.py", "sim_state.py"],
-          ["sim_reduce_index.py", "sim_training.py", "sim_properties.py"]]
+          ["sim_reduce_index.py", "sim_training.py", "sim_properties.py", "sim_capture.py"]]
 # The simulator evaluates kernels on numpy scalars, which warn where a GPU silently gives
 # inf or nan (division by zero, inf - inf).
 QUIET = ["-W", "ignore:divide by zero encountered:RuntimeWarning",
