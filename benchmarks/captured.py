@@ -27,6 +27,7 @@ from tinygrad_edu.nn import functional as F  # noqa: E402
 
 from benchmarks.numpy_mlp import NumpyMLP  # noqa: E402
 from benchmarks.timing import interleaved_min_median  # noqa: E402
+from benchmarks.torch_mlp import torch_train_step, torch_with_threads  # noqa: E402
 
 RANKING = [128, 256, 128, 64, 1]
 __all__ = ["engine_step", "training_contenders", "captured_family"]
@@ -61,27 +62,6 @@ def training_contenders(batch):
             "captured_flat": (_numba, engine_step(batch, captured=True, flat=True))}
 
 
-def _torch_step(batch, threads):
-    try:
-        import torch
-    except ImportError:
-        return None
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    layers = []
-    for i, (a, b) in enumerate(zip(RANKING[:-1], RANKING[1:])):
-        layers += [torch.nn.Linear(a, b)] + ([torch.nn.ReLU()] if i < len(RANKING) - 2 else [])
-    model = torch.nn.Sequential(*layers)
-    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
-    x, y = torch.randn(batch, RANKING[0]), torch.randn(batch, 1)
-
-    def step():
-        opt.zero_grad()
-        torch.nn.functional.mse_loss(model(x), y).backward()
-        opt.step()
-    return step
-
-
 def captured_family(batches, threads, quick):
     """One row per batch: min and median µs of each contender, and ratios to hand numpy."""
     rows = []
@@ -94,9 +74,9 @@ def captured_family(batches, threads, quick):
                       "eager": (_numba, engine_step(batch)),
                       "eager_flat": (_numba, engine_step(batch, flat=True)),
                       **training_contenders(batch)}
-        torch_step = _torch_step(batch, threads)
-        if torch_step is not None:
-            contenders["torch"] = (lambda: None, torch_step)
+        torch = torch_with_threads(threads)
+        if torch is not None:
+            contenders["torch"] = (lambda: None, torch_train_step(torch, batch, RANKING))
         times = interleaved_min_median(contenders, total_time=2.0 if quick else 8.0, rounds=8,
                                        warmup=5)
         row = {"batch": batch, "load_average": os.getloadavg()[0]}

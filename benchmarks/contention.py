@@ -21,7 +21,8 @@ import time
 
 import numpy as np
 
-from .families import RANKING, _engine_step, _torch, _torch_step
+from .families import RANKING, _engine_step
+from .torch_mlp import torch_train_step, torch_with_threads
 from .numpy_mlp import NumpyMLP
 from .timing import interleaved_times
 
@@ -81,9 +82,9 @@ def _contenders(batch, threads):
     contenders = {"hand_numpy": (blas_default, lambda: hand.train_step(x, y, 1e-3)),
                   "ours_auto": engine("auto"), "ours_adaptive": engine("adaptive"),
                   "ours_1_thread": engine(1)}
-    torch = _torch(threads)
+    torch = torch_with_threads(threads)
     if torch is not None:
-        contenders["torch"] = (blas_default, _torch_step(torch, batch))
+        contenders["torch"] = (blas_default, torch_train_step(torch, batch, RANKING))
     return contenders
 
 

@@ -16,6 +16,7 @@ from .captured import training_contenders
 from .inference import latency_rows
 from .numpy_mlp import NumpyMLP
 from .timing import interleaved_medians
+from .torch_mlp import torch_train_step, torch_with_threads
 
 RANKING = [128, 256, 128, 64, 1]          # the textbook's ranking network
 PARAMS = sum(a * b for a, b in zip(RANKING[:-1], RANKING[1:]))
@@ -24,15 +25,6 @@ PARAMS = sum(a * b for a, b in zip(RANKING[:-1], RANKING[1:]))
 def train_flops(batch):
     """Multiply-add work of one training step, x2: forward, dW, and dX except the input's."""
     return 2 * batch * (3 * PARAMS - RANKING[0] * RANKING[1])
-
-
-def _torch(threads):
-    try:
-        import torch
-    except ImportError:
-        return None
-    torch.set_num_threads(threads)
-    return torch
 
 
 # ---- 1. matmul ----
@@ -98,24 +90,6 @@ def _engine_step(batch):
     return step
 
 
-def _torch_step(torch, batch):
-    torch.manual_seed(0)
-    layers = []
-    for i, (a, b) in enumerate(zip(RANKING[:-1], RANKING[1:])):
-        layers.append(torch.nn.Linear(a, b))
-        if i < len(RANKING) - 2:
-            layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
-    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
-    x, y = torch.randn(batch, RANKING[0]), torch.randn(batch, 1)
-
-    def step():
-        opt.zero_grad()
-        torch.nn.functional.mse_loss(model(x), y).backward()
-        opt.step()
-    return step
-
-
 def _select(name, route=None):
     def setup():
         backend = set_backend(name)
@@ -125,7 +99,7 @@ def _select(name, route=None):
 
 
 def training_family(batches, threads, quick):
-    torch = _torch(threads)
+    torch = torch_with_threads(threads)
     rows = []
     rng = np.random.default_rng(0)
     for batch in batches:
@@ -138,7 +112,7 @@ def training_family(batches, threads, quick):
                       "numba_tiled": (_select("numba", "numba"), _engine_step(batch))}
         contenders.update(training_contenders(batch))
         if torch is not None:
-            contenders["torch"] = _torch_step(torch, batch)
+            contenders["torch"] = torch_train_step(torch, batch, RANKING)
         times = interleaved_medians(contenders, total_time=2.0 if quick else 8.0)
         row = {"batch": batch}
         for name, seconds in times.items():
@@ -154,7 +128,7 @@ def training_family(batches, threads, quick):
 def inference_family(batches, threads, quick):
     """Graph, fused float32 (and with ``out=``), fused bfloat16 / float16, hand numpy and
     PyTorch eager, min and median per call (``benchmarks/inference.py``)."""
-    return latency_rows(batches, quick, _torch(threads))
+    return latency_rows(batches, quick, torch_with_threads(threads))
 
 
 # ---- 5. the scalar Value engine ----
