@@ -29,23 +29,16 @@ __all__ = ["CASES", "cold_start_family"]
 CASES = ("256", "1,256")
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 
-# The child. A source tree is imported with its root on the package's search path from the
-# start, as setup.cfg's package_dir maps kernels/ to tinygrad_edu.kernels (the package's
-# __init__ may import from kernels/), and without the editable install's finder, which would
-# fill in missing modules from the installed tree.
+# The child. A source tree is imported the way the engine comparison imports it
+# (``engine_worker.import_tree``: its root on the package's search path from the start, and
+# without the editable install's finder); the child runs in benchmarks/, where it finds it.
 _CHILD = r"""
-import importlib.util, json, os, sys, time
+import json, sys, time
 start = time.perf_counter()
 tree, batches = sys.argv[1], [int(b) for b in sys.argv[2].split(",")]
 if tree:
-    sys.meta_path[:] = [f for f in sys.meta_path
-                        if not getattr(f, "__module__", "").startswith("__editable__")]
-    spec = importlib.util.spec_from_file_location(
-        "tinygrad_edu", os.path.join(tree, "tinygrad_edu", "__init__.py"),
-        submodule_search_locations=[os.path.join(tree, "tinygrad_edu"), tree])
-    tg = importlib.util.module_from_spec(spec)
-    sys.modules["tinygrad_edu"] = tg
-    spec.loader.exec_module(tg)
+    from engine_worker import import_tree
+    tg = import_tree(tree)
     assert tg.__file__.startswith(tree), tg.__file__
 else:
     import tinygrad_edu as tg

@@ -56,7 +56,7 @@ def _drop_editable_finder():
     sys.meta_path[:] = keep
 
 
-def _import_tree(tree):
+def import_tree(tree):
     """Import tinygrad_edu from the source checkout ``tree`` rather than the installed one."""
     if not os.path.isfile(os.path.join(tree, "tinygrad_edu", "__init__.py")):
         raise SystemExit(f"engine_worker: {tree} has no tinygrad_edu/__init__.py")
@@ -225,7 +225,7 @@ def main(argv=None):
     os.dup2(2, 1)
 
     if tree:
-        tg = _import_tree(tree)
+        tg = import_tree(tree)
     else:
         import tinygrad_edu as tg
     origin(tree, forbid)    # fail now on a mix-up; kernels are checked again after setup
