@@ -151,6 +151,11 @@ class Chooser:
         if self.max_threads is None:
             self.max_threads = count
 
+    def adapts(self, kind):
+        """Whether products of ``kind`` ("blas" or "numba") get their thread count by timing,
+        so that ``record`` has something to learn from."""
+        return self.limit in MODES and not (self.limit == "auto" and kind == "blas")
+
     def count(self, kind, key, flops):
         """Threads for the next product of this ``kind`` and shape ``key``."""
         if not self._found:
