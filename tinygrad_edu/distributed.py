@@ -27,7 +27,6 @@ mpi4py and MPICH's ``mpiexec``). Without ``mpiexec`` the same script runs as one
 """
 
 import importlib
-import math
 import os
 import sys
 import time
@@ -35,6 +34,8 @@ import time
 import numpy as np
 
 from .backends import get_backend
+from .backends.reference import NumpyBackend
+from .capture import FlatLayout
 from .errors import ArgumentError, ArgumentTypeError, TinygradEduError
 from .tensor import Tensor
 from .tensor.autodiff import mark_written
@@ -44,6 +45,9 @@ __all__ = ["World", "MPIWorld", "get_world", "world_from_environment", "abort_if
            "LAUNCHER_VARIABLES"]
 
 INSTALL_HINT = 'pip install "tinygrad_edu[dist]"'
+# The host buffer that MPI sends is a numpy array; its views are taken the way the backends
+# take theirs (FlatLayout), through the reference backend.
+_HOST = NumpyBackend()
 # What each launcher sets in every process it starts, holding the number of processes: MPICH's
 # and Intel MPI's hydra (PMI), Open MPI, MVAPICH. MPI_LOCALNRANKS (hydra: processes on this
 # machine) only tells that a launcher is there.
@@ -272,11 +276,9 @@ class DataParallel:
         # One host buffer for all parameters plus one slot (the step's loss); each parameter
         # sees its part through a view of its shape.
         dtype = np.result_type(*(p.dtype for p in self._params))
-        sizes = [math.prod(p.shape) for p in self._params]
-        self._bounds = list(zip(np.cumsum([0] + sizes[:-1]).tolist(), np.cumsum(sizes).tolist()))
-        self._flat = np.zeros(sum(sizes) + 1, dtype)
-        self._views = [self._flat[a:b].reshape(p.shape)
-                       for (a, b), p in zip(self._bounds, self._params)]
+        self._layout = FlatLayout([p.shape for p in self._params])
+        self._flat = np.zeros(self._layout.total + 1, dtype)
+        self._views = self._layout.views(_HOST, self._flat)
         self._broadcast_parameters()
 
     # ---- the model's interface ----
@@ -348,8 +350,7 @@ class DataParallel:
         self.world.allreduce_sum_(self._flat)
         total = be.asarray(self._flat, self._flat.dtype)
         be.mul_(total, 1 / self.world.size)
-        for (a, b), p in zip(self._bounds, self._params):
-            average = be.reshape(be.getitem(total, slice(a, b)), p.shape)
+        for average, p in zip(self._layout.views(be, total), self._params):
             if p.grad is None:
                 p.grad = Tensor.zeros(p.shape, dtype=p.dtype, device=p.device)
             be.assign_(p.grad.data, average)
