@@ -8,7 +8,7 @@ import pytest
 
 import tinygrad_edu as tg
 from tinygrad_edu import CaptureError, Tensor, capture, nn, optim
-from tinygrad_edu.errors import ArgumentError, GradError
+from tinygrad_edu.errors import ArgumentError, GradError, IndexingError
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.tensor.autodiff import Function
 
@@ -311,3 +311,58 @@ def test_steps_captured_in_two_threads_at_once_each_record_only_their_own_calls(
         assert captured and got_losses == losses
         for name, value in state.items():
             np.testing.assert_array_equal(got_state[name], value)
+
+
+def _classifier_step(loss_name, seed=0):
+    tg.manual_seed(seed)
+    model = nn.MLP(7, [9], 4)
+    opt = optim.Adam(model.parameters(), lr=0.01)
+
+    def train_step(x, target):
+        opt.zero_grad()
+        out = model(x)
+        if loss_name == "cross_entropy":
+            loss = F.cross_entropy(out, target)
+        else:   # probabilities from a sigmoid, float targets
+            loss = F.binary_cross_entropy(out.sigmoid(), target)
+        loss.backward()
+        opt.step()
+        return loss
+    return model, opt, train_step
+
+
+def _classifier_batches(loss_name, n, batch=5):
+    rng = np.random.default_rng(2)
+    x = [Tensor(rng.standard_normal((batch, 7)).astype(np.float32)) for _ in range(n)]
+    if loss_name == "cross_entropy":
+        targets = [Tensor(rng.integers(0, 4, batch)) for _ in range(n)]
+    else:
+        targets = [Tensor((rng.random((batch, 4)) > 0.5).astype(np.float32)) for _ in range(n)]
+    return list(zip(x, targets))
+
+
+@pytest.mark.parametrize("loss_name", ["cross_entropy", "binary_cross_entropy"])
+def test_classification_steps_are_captured_and_their_range_checks_run_on_every_replay(
+        cpu_backend, loss_name):
+    """The losses' range checks (class indices, probabilities) read values back only to
+    raise: a replay runs them again on each call's data instead of refusing the step."""
+    eager_model, eager_opt, eager_step = _classifier_step(loss_name)
+    model, opt, train_step = _classifier_step(loss_name)
+    step = capture(train_step)
+    data = _classifier_batches(loss_name, 6)
+    assert [step(x, t).item() for x, t in data] == [eager_step(x, t).item() for x, t in data]
+    assert step.captured
+    _assert_same_state(eager_model, eager_opt, model, opt)
+
+    x, target = data[0]
+    if loss_name == "cross_entropy":
+        bad, error, match = Tensor(np.array([0, 1, 4, 2, 3])), IndexingError, "class index 4"
+    else:   # a step whose probabilities leave [0, 1]: here the input of the loss goes NaN
+        bad = target
+        x = Tensor(np.full((5, 7), np.nan, np.float32))
+        error, match = ArgumentError, "probabilities in"
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    with pytest.raises(error, match=match):
+        step(x, bad)
+    for name, value in model.state_dict().items():   # refused before the update
+        np.testing.assert_array_equal(value, before[name])

@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import ArgumentError, DTypeError, IndexingError, ShapeError
 from ..tensor.combine import stack, where
 from ..tensor import Tensor
+from ..tensor.validation import check_values
 
 __all__ = ["mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "cross_entropy", "REDUCTIONS"]
@@ -83,11 +84,7 @@ def binary_cross_entropy(input, target, reduction="mean"):
     """
     op = "binary_cross_entropy"
     input, target = _pair(input, target, op, reduction)
-    lo, hi = _extremes(input)
-    if input.numel() and not (lo >= 0 and hi <= 1):   # NaN fails both
-        raise ArgumentError(f"{op}: input must hold probabilities in [0, 1], got values from "
-                            f"{lo:g} to {hi:g} (nan: the input holds NaN); pass raw scores to "
-                            "binary_cross_entropy_with_logits instead")
+    check_values(_check_probabilities, input, op)
     loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
     return _reduce(loss, reduction)
 
@@ -103,14 +100,28 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     return _reduce(softplus - input * target, reduction)
 
 
-def _extremes(t):
-    """The smallest and largest value of ``t`` as Python numbers (NaN if it holds NaN): two
-    numbers come to the host, whatever the device."""
-    if not t.numel():
+def _extremes(be, array):
+    """The smallest and largest value of ``array`` as Python numbers (NaN if it holds NaN):
+    two numbers come to the host, whatever the device."""
+    if 0 in array.shape:
         return 0, 0
-    be = t._device.backend
-    return (be.to_numpy(be.min(t.data, None, False)).item(),
-            be.to_numpy(be.max(t.data, None, False)).item())
+    return (be.to_numpy(be.min(array, None, False)).item(),
+            be.to_numpy(be.max(array, None, False)).item())
+
+
+def _check_probabilities(be, array, op):
+    lo, hi = _extremes(be, array)
+    if not (lo >= 0 and hi <= 1):   # NaN fails both
+        raise ArgumentError(f"{op}: input must hold probabilities in [0, 1], got values from "
+                            f"{lo:g} to {hi:g} (nan: the input holds NaN); pass raw scores to "
+                            "binary_cross_entropy_with_logits instead")
+
+
+def _check_class_indices(be, array, op, classes):
+    lo, hi = _extremes(be, array)
+    if lo < 0 or hi >= classes:
+        raise IndexingError(f"{op}: target holds class index {lo if lo < 0 else hi} but "
+                            f"logits have {classes} classes (valid: 0..{classes - 1})")
 
 
 def _class_targets(target, logits, op):
@@ -130,11 +141,7 @@ def _class_targets(target, logits, op):
     if target.shape != batch_shape:
         raise ShapeError(f"{op}: logits of shape {logits.shape} need a target of shape "
                          f"{batch_shape} (one class index per example), got {target.shape}")
-    classes = logits.shape[-1]
-    lo, hi = _extremes(target)
-    if lo < 0 or hi >= classes:
-        raise IndexingError(f"{op}: target holds class index {lo if lo < 0 else hi} but "
-                            f"logits have {classes} classes (valid: 0..{classes - 1})")
+    check_values(_check_class_indices, target, op, logits.shape[-1])
     return target
 
 

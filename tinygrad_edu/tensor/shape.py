@@ -15,7 +15,8 @@ import numpy as np
 
 from . import primitives
 from ..errors import ArgumentError, AxisError, IndexingError, ShapeError
-from .validation import axis_spellings, normalize_axis, shape_arg, single_axis
+from .validation import (axis_spellings, check_values, normalize_axis, shape_arg,
+                         single_axis)
 
 __all__ = ["TensorShapeOps"]
 
@@ -219,13 +220,7 @@ class TensorShapeOps:
         if index._device is not self._device:
             index = index.to(self._device)
         if index.numel():
-            be = self._device.backend
-            lo = be.to_numpy(be.min(index.data, None, False)).item()
-            hi = be.to_numpy(be.max(index.data, None, False)).item()
-            if lo < 0 or hi >= self.shape[axis]:
-                bad = lo if lo < 0 else hi
-                raise IndexingError(f"gather: index holds {bad} but dim {dim} has size "
-                                    f"{self.shape[axis]} (valid: 0..{self.shape[axis] - 1})")
+            check_values(_check_gather_index, index, dim, self.shape[axis])
         return primitives.Gather.apply(self, index=index.data, axis=axis)
 
     def __getitem__(self, index):
@@ -332,3 +327,11 @@ def _normalize_index(tensor, index):
                                 f"dtype {array.dtype}")
         out.append(array)
     return tuple(out) if isinstance(index, tuple) else out[0]
+
+
+def _check_gather_index(be, index, dim, size):
+    lo = be.to_numpy(be.min(index, None, False)).item()
+    hi = be.to_numpy(be.max(index, None, False)).item()
+    if lo < 0 or hi >= size:
+        raise IndexingError(f"gather: index holds {lo if lo < 0 else hi} but dim {dim} has "
+                            f"size {size} (valid: 0..{size - 1})")

@@ -22,7 +22,7 @@ from .nonlinear import TensorActivations
 from .reductions import TensorReductions
 from .shape import TensorShapeOps
 from .validation import (as_numpy_array, axis_spellings, broadcast_shape, check_dtype,
-                         normalize_axis)
+                         check_values, normalize_axis)
 
 __all__ = ["Tensor"]
 
@@ -515,13 +515,16 @@ def _power(a, b):
     """a ** b; an integer base cannot take a negative integer exponent (it has no integer
     result), as in PyTorch."""
     if a.dtype.kind in "iub" and b.dtype.kind in "iub" and b.numel():
-        be = b._device.backend
-        lowest = be.to_numpy(be.min(b.data, None, False)).item()
-        if lowest < 0:
-            raise ArgumentError(f"pow: an integer tensor (dtype {a.dtype}) cannot be raised to a "
-                                f"negative integer power ({lowest}): the result is not an "
-                                "integer; convert the base first, e.g. x.float() ** -1")
+        check_values(_check_integer_exponent, b, a.dtype)
     return primitives.Pow.apply(a, b)
+
+
+def _check_integer_exponent(be, exponent, base_dtype):
+    lowest = be.to_numpy(be.min(exponent, None, False)).item()
+    if lowest < 0:
+        raise ArgumentError(f"pow: an integer tensor (dtype {base_dtype}) cannot be raised to a "
+                            f"negative integer power ({lowest}): the result is not an "
+                            "integer; convert the base first, e.g. x.float() ** -1")
 
 
 def _warn_if_not_finite(loss, backend):
@@ -557,8 +560,11 @@ def _integer_division(function, a, b):
         raise DTypeError(f"{function.op}: not defined for boolean tensors (dtypes {a.dtype} and "
                          f"{b.dtype}); convert with .astype(np.int64)")
     if b.dtype.kind != "f" and b.numel():
-        be = b._device.backend
-        if be.to_numpy(be.max(be.compare("equal", b.data, 0), None, False)).item():
-            raise ArgumentError(f"{function.op}: integer division by zero (the divisor of "
-                                f"shape {b.shape} holds 0)")
+        check_values(_check_nonzero_divisor, b, function.op)
     return function.apply(a, b)
+
+
+def _check_nonzero_divisor(be, divisor, op):
+    if be.to_numpy(be.max(be.compare("equal", divisor, 0), None, False)).item():
+        raise ArgumentError(f"{op}: integer division by zero (the divisor of shape "
+                            f"{divisor.shape} holds 0)")

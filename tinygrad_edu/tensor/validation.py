@@ -4,6 +4,7 @@ Each raises one of our errors with the op's name, so a mistake is reported befor
 compiled kernel produce something cryptic.
 """
 
+import dataclasses
 import functools
 import inspect
 
@@ -150,3 +151,33 @@ def check_nonempty_reduction(op, shape, axes):
     sizes = shape if axes is None else [shape[a] for a in axes]
     if any(n == 0 for n in sizes):
         raise ShapeError(f"{op}: cannot reduce over an empty axis of a tensor of shape {shape}")
+
+
+@dataclasses.dataclass(frozen=True)
+class ValueCheck:
+    """``check(backend, array, *params)`` bound to a device: see ``check_values``. Frozen, so
+    the checks of two recordings of one step compare equal."""
+
+    check: object
+    device: object
+    params: tuple
+
+    def __call__(self, arrays):
+        self.check(self.device.backend, arrays[0], *self.params)
+
+
+def check_values(check, tensor, *params):
+    """Run ``check(backend, tensor.data, *params)``, a check of the values (a class index in
+    range, a divisor without 0) that reads them back only to raise.
+
+    Inside a captured step it is recorded as a host entry (``Recording.host``) that every
+    replay runs again on that call's data: a check that can only raise never steers the
+    step, so unlike other readbacks it does not stop the step from being captured.
+    """
+    from ..capture.tape import recording   # imported here: the capture package imports this one
+
+    rec = recording()
+    if rec is None:
+        check(tensor._device.backend, tensor.data, *params)
+    else:
+        rec.host(ValueCheck(check, tensor._device, params), [tensor.data])
