@@ -30,7 +30,7 @@ from benchmarks.timing import interleaved_min_median  # noqa: E402
 from benchmarks.torch_mlp import torch_train_step, torch_with_threads  # noqa: E402
 
 RANKING = [128, 256, 128, 64, 1]
-__all__ = ["engine_step", "training_contenders", "captured_family"]
+__all__ = ["engine_step", "products_step", "training_contenders", "captured_family"]
 
 
 def engine_step(batch, captured=False, flat=False):
@@ -52,14 +52,40 @@ def engine_step(batch, captured=False, flat=False):
     return lambda: step(x, y)
 
 
+def products_step(batch):
+    """The matrix products of one training step alone, run by the kernels exactly as the
+    Numba backend runs them (route, orientation and all) and nothing else: no bias, no
+    activation or its derivative, no loss, no optimizer. The floor the elementwise work of a
+    step sits on, and so the most a step can reach of sgemm with these products."""
+    from tinygrad_edu.kernels.cpu import fused
+
+    rng = np.random.default_rng(0)
+    weights = [rng.standard_normal((nin, nout)).astype(np.float32)
+               for nin, nout in zip(RANKING[:-1], RANKING[1:])]
+    x = rng.standard_normal((batch, RANKING[0])).astype(np.float32)
+    grads = [rng.standard_normal((batch, n)).astype(np.float32) for n in RANKING[1:]]
+
+    def step():
+        inputs = [x]
+        for w in weights:
+            inputs.append(fused.linear_act_forward(inputs[-1], w, None, 0, 0.0)[0])
+        for i in reversed(range(len(weights))):
+            out = inputs[i + 1]
+            fused.linear_act_backward(inputs[i], weights[i], out, out, grads[i], 0, 0.0, False,
+                                      needs_x=i > 0)
+    return step
+
+
 def _numba():
     set_backend("numba").matmul_route = "auto"
 
 
 def training_contenders(batch):
-    """The captured steps as contenders of the training family (setup, step) on Numba."""
+    """The captured steps as contenders of the training family (setup, step) on Numba, and
+    the step's products alone (``products_step``)."""
     return {"captured": (_numba, engine_step(batch, captured=True)),
-            "captured_flat": (_numba, engine_step(batch, captured=True, flat=True))}
+            "captured_flat": (_numba, engine_step(batch, captured=True, flat=True)),
+            "products_only": (_numba, products_step(batch))}
 
 
 def captured_family(batches, threads, quick):

@@ -129,7 +129,8 @@ def main(argv=None):
         rows = families.training_family((1, 32, 256, 1024), args.threads, args.quick)
         for row in rows:
             row["numba_vs_hand"] = row["numba_backend_us"] / row["hand_numpy_us"]
-            row["numba_pct_sgemm"] = 100 * row["numba_backend_gflops"] / rate
+            for name in ("numba_backend", "captured", "products_only"):
+                row[f"{name}_pct_sgemm"] = 100 * row[f"{name}_gflops"] / rate
             if row.get("torch_us"):
                 row["numba_vs_torch"] = row["numba_backend_us"] / row["torch_us"]
         results["training"] = rows
@@ -144,7 +145,10 @@ def main(argv=None):
                       ("numba/hand", "numba_vs_hand", "{:.2f}"),
                       ("numba/torch", "numba_vs_torch", "{:.2f}"),
                       ("numba GF/s", "numba_backend_gflops", "{:.0f}"),
-                      ("% sgemm", "numba_pct_sgemm", "{:.0f}")])
+                      ("% sgemm", "numba_backend_pct_sgemm", "{:.0f}"),
+                      ("captured %", "captured_pct_sgemm", "{:.0f}"),
+                      ("products", "products_only_us", "{:.0f}"),
+                      ("products %", "products_only_pct_sgemm", "{:.0f}")])
         _table("   the same, examples per second", rows,
                [("batch", "batch", "{}")] + [(name, f"{key}_examples_per_s", "{:.0f}") for
                                              name, key in (("hand numpy", "hand_numpy"),
@@ -158,7 +162,8 @@ def main(argv=None):
         columns = [("batch", "batch", "{}")]
         for name, label in (("hand_numpy", "hand numpy"), ("eager", "eager"),
                             ("eager_flat", "eager flat"), ("captured", "captured"),
-                            ("captured_flat", "cap. flat"), ("torch", "torch")):
+                            ("captured_flat", "cap. flat"), ("torch", "torch"),
+                            ("products_only", "products only")):
             columns += [(f"{label} min", f"{name}_min_us", "{:.0f}"),
                         ("med", f"{name}_med_us", "{:.0f}")]
         _table("3b. the same step captured (tinygrad_edu.capture; flat: optim.SGD(flat=True)), "

@@ -7,7 +7,8 @@ times: matmul, bias add, activation).
 
 Backward: one pass over the output forms ``dz = grad * activation'(z)`` and, in the same loop,
 the bias gradient ``db`` (column sums of dz); then ``dx = dz @ W.T`` and ``dw = x.T @ dz`` read
-the transposed views in place. For one or two examples both products are one compiled call
+the transposed views in place (a layer wider than its input computes ``dw.T = dz.T @ x`` and
+transposes it: BLAS is faster with the longer side as rows). For one or two examples both products are one compiled call
 (``_few_rows_products``): there the cost of each extra call is larger than the arithmetic.
 The activation's loops are ``activations.per_code``'s, the ones every batch size uses, so a
 first step compiles each activation's loops once.
@@ -18,7 +19,7 @@ from numba import njit
 
 from ... import activations as sm
 from .activations import per_code
-from .matmul import SKINNY_MAX, gemm
+from .matmul import SKINNY_MAX, _transpose_into, gemm
 
 __all__ = ["linear_act_forward", "linear_act_backward"]
 
@@ -91,6 +92,14 @@ def linear_act_backward(x, w, z, y, grad, code, slope, needs_b, needs_x=True, ro
     else:
         if needs_x:
             gemm(dz, w.T, dx, route=route)
-        gemm(x2.T, dz, dw, route=route)
+        if route != "numba" and w.shape[0] < nout:
+            # BLAS runs a product faster with its longer side as rows (on the ranking MLP's
+            # 128 -> 256 layer, dz.T @ x plus a blocked transpose beats x.T @ dz at every batch
+            # from 64 up; benchmarks/run.py's layer family measures it).
+            dwt = np.empty((nout, w.shape[0]), dtype)
+            gemm(dz.T, x2, dwt, route=route)
+            _transpose_into(dwt, 0, w.shape[0], 0, nout, dw)
+        else:
+            gemm(x2.T, dz, dw, route=route)
     return (None if dx is None else dx.reshape(x.shape), dw,
             db.astype(dtype) if needs_b else None)
