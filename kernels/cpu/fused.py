@@ -7,8 +7,9 @@ times: matmul, bias add, activation).
 
 Backward: one pass over the output forms ``dz = grad * activation'(z)`` and, in the same loop,
 the bias gradient ``db`` (column sums of dz); then ``dx = dz @ W.T`` and ``dw = x.T @ dz`` read
-the transposed views in place (a layer wider than its input computes ``dw.T = dz.T @ x`` and
-transposes it: BLAS is faster with the longer side as rows). For one or two examples both products are one compiled call
+the transposed views in place (for a large batch, a layer wider than its input computes
+``dw.T = dz.T @ x`` and transposes it: BLAS is faster with the longer side as rows). For one or
+two examples both products are one compiled call
 (``_few_rows_products``): there the cost of each extra call is larger than the arithmetic.
 The activation's loops are ``activations.per_code``'s, the ones every batch size uses, so a
 first step compiles each activation's loops once.
@@ -21,7 +22,9 @@ from ... import activations as sm
 from .activations import per_code
 from .matmul import SKINNY_MAX, _transpose_into, gemm
 
-__all__ = ["linear_act_forward", "linear_act_backward"]
+__all__ = ["linear_act_forward", "linear_act_backward", "TRANSPOSED_DW_MIN_ROWS"]
+
+TRANSPOSED_DW_MIN_ROWS = 512   # from this batch a wide layer's dw is computed as (dz.T @ x).T
 
 
 @njit(cache=True, nogil=True, fastmath={"contract", "reassoc"})
@@ -92,10 +95,10 @@ def linear_act_backward(x, w, z, y, grad, code, slope, needs_b, needs_x=True, ro
     else:
         if needs_x:
             gemm(dz, w.T, dx, route=route)
-        if route != "numba" and w.shape[0] < nout:
-            # BLAS runs a product faster with its longer side as rows (on the ranking MLP's
-            # 128 -> 256 layer, dz.T @ x plus a blocked transpose beats x.T @ dz at every batch
-            # from 64 up; benchmarks/run.py's layer family measures it).
+        if route != "numba" and w.shape[0] < nout and rows >= TRANSPOSED_DW_MIN_ROWS:
+            # BLAS runs this long product faster with its longer side as rows (the ranking
+            # MLP's 128 -> 256 layer at batch 1024); below, the transpose costs more than it
+            # saves.
             dwt = np.empty((nout, w.shape[0]), dtype)
             gemm(dz.T, x2, dwt, route=route)
             _transpose_into(dwt, 0, w.shape[0], 0, nout, dw)

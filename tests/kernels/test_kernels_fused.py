@@ -57,8 +57,10 @@ def _layer_data(rng, m, k, n, dtype, vector=False):
     return x, w, b, grad
 
 
-# (m, k, n): one row (skinny loops), small (serial tiles), large (parallel tiles), deep (k > KC)
-LAYER_SHAPES = [(1, 33, 127), (7, 33, 70), (255, 128, 256), (9, 300, 65)]
+# (m, k, n): one row (skinny loops), small (serial tiles), large (parallel tiles), deep (k > KC),
+# a batch large enough for a wide layer's transposed weight gradient
+LAYER_SHAPES = [(1, 33, 127), (7, 33, 70), (255, 128, 256), (9, 300, 65),
+                (fused.TRANSPOSED_DW_MIN_ROWS + 1, 33, 70)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
@@ -88,6 +90,28 @@ def test_fused_layer_forward_and_backward_match_the_float64_reference(name, code
             else:
                 assert ours.dtype == dtype and ours.shape == ref.shape
                 assert _rel_error(ours, ref) < 1e-5, f"{name} {label}"
+
+
+@pytest.mark.parametrize("layout", ["strided rows", "transposed"])
+def test_a_wide_layers_transposed_weight_gradient_reads_any_input_layout(layout):
+    """From TRANSPOSED_DW_MIN_ROWS rows a layer wider than its input computes dw as
+    (dz.T @ x).T: the same values (to rounding) for an input that is not C-contiguous."""
+    rng = np.random.default_rng(9)
+    rows, nin, nout = fused.TRANSPOSED_DW_MIN_ROWS + 7, 7, 33
+    base = rng.standard_normal((2 * rows, nin) if layout == "strided rows" else (nin, rows))
+    base = base.astype(np.float32)
+    x = base[::2] if layout == "strided rows" else base.T
+    assert not x.flags.c_contiguous
+    w = rng.standard_normal((nin, nout)).astype(np.float32)
+    z = rng.standard_normal((rows, nout)).astype(np.float32)
+    y = np.maximum(z, 0)
+    grad = rng.standard_normal((rows, nout)).astype(np.float32)
+    dx, dw, db = fused.linear_act_backward(x, w, z, y, grad, sm.RELU, 0.0, True)
+    dz = grad.astype(np.float64) * (z > 0)
+    assert dw.flags.c_contiguous and dw.shape == (nin, nout)
+    assert _rel_error(dw, x.astype(np.float64).T @ dz) < 1e-5
+    assert _rel_error(dx, dz @ w.T.astype(np.float64)) < 1e-5
+    assert _rel_error(db, dz.sum(axis=0)) < 1e-5
 
 
 def test_fused_layer_takes_a_single_example_and_can_skip_dx():
