@@ -8,8 +8,11 @@ take turns in short bursts as in ``timing.interleaved_medians``; every call is t
 table shows each contender's minimum and median per phase and its busy/quiet ratio of medians.
 
 Contenders: the hand-written numpy MLP, PyTorch eager, and the engine on the Numba backend with
-``threads = "auto"`` (the default: BLAS on its own count, both cores here), ``"adaptive"``
-(BLAS's count chosen by timing, ``kernels/cpu/threads.py``) and 1.
+``threads = "auto"`` (the default: BLAS's count chosen by timing where a probe shows the BLAS
+gives the same bits on one thread and on all, else BLAS's own count; ``kernels/cpu/threads.py``),
+``"adaptive"`` (BLAS's count chosen by timing, unchecked), the benchmark's thread count (BLAS
+on all cores: what ``"auto"`` does on a BLAS whose bits depend on its count, and did everywhere
+before it probed) and 1.
 
     python -m benchmarks.contention [--quick]
 """
@@ -81,7 +84,7 @@ def _contenders(batch, threads):
 
     contenders = {"hand_numpy": (blas_default, lambda: hand.train_step(x, y, 1e-3)),
                   "ours_auto": engine("auto"), "ours_adaptive": engine("adaptive"),
-                  "ours_1_thread": engine(1)}
+                  "ours_all_threads": engine(threads), "ours_1_thread": engine(1)}
     torch = torch_with_threads(threads)
     if torch is not None:
         contenders["torch"] = (blas_default, torch_train_step(torch, batch, RANKING))

@@ -16,11 +16,13 @@ benchmarks measured), ``"numba"`` (the tiled Numba kernel everywhere) or ``"blas
     tinygrad_edu.get_backend().matmul_route = "numba"
 
 ``threads`` sets how many threads the products use (process-wide, like the BLAS's pool):
-``"auto"`` (the default; ``TINYGRAD_EDU_THREADS`` sets it too) times the tiled kernel on one
-thread and on all and keeps the faster, leaving BLAS on its own count; ``"adaptive"`` does the
-same for BLAS, which keeps a step close to its quiet speed next to a busy process but lets runs
-differ in the last bits (OpenBLAS rounds differently on one thread and on two); a number fixes
-the count (see ``threads.py``)::
+``"auto"`` (the default; ``TINYGRAD_EDU_THREADS`` sets it too) times the products on one
+thread and on all and keeps the faster, which keeps a step close to its quiet speed next to a
+busy process; for BLAS only while the BLAS gives the same bits on both (it is probed once per
+product shape, on random numbers), else BLAS keeps its own count and runs stay bitwise
+reproducible. ``"adaptive"`` times BLAS without that check (robust, but where OpenBLAS
+rounds differently on one thread and on two, runs then differ in the last bits); a number
+fixes the count (see ``threads.py``)::
 
     tinygrad_edu.get_backend().threads = "adaptive"
 
@@ -82,8 +84,8 @@ class NumbaBackend(NumpyBackend):
 
     @property
     def threads(self):
-        """Threads per matrix product: ``"auto"``, ``"adaptive"`` or a fixed count
-        (process-wide)."""
+        """Threads per matrix product (process-wide): ``"auto"`` (chosen by timing where that
+        keeps results bitwise the same), ``"adaptive"`` (chosen by timing) or a fixed count."""
         return CHOOSER.limit
 
     @threads.setter

@@ -253,12 +253,12 @@ def _blas(a, b, z):
     """z = a @ b by numpy's BLAS, on the thread count ``threads.CHOOSER`` picks for it."""
     m, k = a.shape
     flops = 2 * m * k * b.shape[1]
-    if flops < MIN_FLOPS:
+    if flops < MIN_FLOPS and not CHOOSER.probes_small:
         np.matmul(a, b, out=z)
         return
-    key = (m, k, b.shape[1], a.strides, b.strides)
-    threads = CHOOSER.count("blas", key, flops)
-    if not CHOOSER.adapts("blas"):   # the default: nothing to learn, so nothing to time
+    key = (m, k, b.shape[1], a.strides, b.strides, a.dtype.char)
+    threads = CHOOSER.count("blas", key, flops, (a, b))
+    if flops < MIN_FLOPS or not CHOOSER.adapts("blas"):   # nothing to learn: nothing to time
         np.matmul(a, b, out=z)
         return
     start = time.perf_counter_ns()
