@@ -153,6 +153,12 @@ def check_nonempty_reduction(op, shape, axes):
         raise ShapeError(f"{op}: cannot reduce over an empty axis of a tensor of shape {shape}")
 
 
+# The function that returns this thread's recording in progress (or None): capture.tape puts
+# its own here when it is imported (this module cannot import the capture package, which
+# imports it).
+RECORDING = [lambda: None]
+
+
 @dataclasses.dataclass(frozen=True)
 class ValueCheck:
     """``check(backend, array, *params)`` bound to a device: see ``check_values``. Frozen, so
@@ -174,9 +180,7 @@ def check_values(check, tensor, *params):
     replay runs again on that call's data: a check that can only raise never steers the
     step, so unlike other readbacks it does not stop the step from being captured.
     """
-    from ..capture.tape import recording   # imported here: the capture package imports this one
-
-    rec = recording()
+    rec = RECORDING[0]()
     if rec is None:
         check(tensor._device.backend, tensor.data, *params)
     else:
