@@ -6,12 +6,18 @@ stack, which it splits into registers (SROA). ``np.empty`` inside a kernel is a 
 allocation LLVM knows nothing about, so its tile stays in memory and the kernel runs at a tenth
 of the speed. Numba has no stack arrays, hence ``stack_tile``.
 
-The tile is as wide as four 512-bit registers (``tile_width``: 64 float32 or 32 float64
-columns); the width must be a compile-time constant so LLVM unrolls and vectorizes the loops
-over it, and it depends on the dtype, hence an intrinsic rather than a Python constant.
+A tile row is as wide as the register file allows (``TILE_ROW_BYTES``): four 512-bit registers
+(64 float32 or 32 float64 columns) where the code is compiled for AVX-512, whose 32 vector
+registers hold a 6-row tile of those and the operands; two 256-bit registers (16 float32 or 8
+float64 columns) otherwise, since AVX2 has 16 registers and a 512-byte-wide tile would live in
+memory instead (spilled, several times slower). The width must be a compile-time constant so
+LLVM unrolls and vectorizes the loops over it, and it depends on the dtype, hence an intrinsic
+rather than a Python constant. Numba's on-disk cache is kept per CPU and feature set, so code
+compiled for one width is never loaded on a machine that needs the other.
 """
 
-from llvmlite import ir
+import numba
+from llvmlite import binding, ir
 from numba import types
 from numba.core import cgutils
 from numba.core.errors import TypingError
@@ -19,7 +25,16 @@ from numba.extending import intrinsic
 
 __all__ = ["TILE_ROW_BYTES", "runtime_int", "stack_tile", "tile_width"]
 
-TILE_ROW_BYTES = 256  # one tile row: four 512-bit (or eight 256-bit) vector registers
+
+
+def _tile_row_bytes():
+    """256 where the compiled code may use AVX-512, else 64 (see the module's docstring)."""
+    # Numba compiles for NUMBA_CPU_FEATURES when it is set, else for the host's features.
+    features = numba.config.CPU_FEATURES or binding.get_host_cpu_features().flatten()
+    return 256 if "+avx512f" in features.split(",") else 64
+
+
+TILE_ROW_BYTES = _tile_row_bytes()   # one tile row of vector registers
 
 
 @intrinsic
@@ -44,7 +59,7 @@ def stack_tile(typingctx, rows, dtype):
 
 @intrinsic
 def tile_width(typingctx, dtype):
-    """Columns of a tile row for ``dtype``, as an LLVM constant (64 for float32, 32 float64)."""
+    """Columns of a tile row for ``dtype`` (``TILE_ROW_BYTES`` of them), as an LLVM constant."""
     def codegen(context, builder, signature, args):
         elem = context.get_value_type(dtype.dtype)
         return context.get_constant(types.intp, TILE_ROW_BYTES // context.get_abi_sizeof(elem))

@@ -8,9 +8,10 @@ dispatch); for one example at a time (the ranking model answering within a laten
 is most of the time. ``CompiledMLP`` copies the weights once into one aligned buffer (the
 biases and slopes into another) and runs every layer in a single Numba call, with no
 allocation per layer (two regions of a scratch buffer hold the hidden activations). Each layer
-reads its weight matrix in place, row by row: a block of up to ``ROWS`` examples times 64
-output columns (float32) accumulates in registers while the inputs stream through; bias and
-activation are applied to the block as it is stored.
+reads its weight matrix in place, row by row: a block of ``ROWS`` examples times one register
+tile row of columns (64 float32 with AVX-512, 16 with AVX2: ``intrinsics.TILE_ROW_BYTES``), or
+of one example times ``ROWS`` tile rows, accumulates in registers while the inputs stream
+through; bias and activation are applied to the block as it is stored.
 Weights may be stored in 16 bits (``weights="bfloat16"`` or ``"float16"``, see ``precision``),
 widened to float32 as they are loaded.
 
@@ -51,30 +52,53 @@ ROWS = 4   # examples per register block when the batch has at least that many
 def _block(inp, i0, rows, tiles, weights, w_off, j0, fmt, out):
     """out[i0:i0+rows, j0:j0+tiles*NR] = inp[i0:i0+rows] @ W[:, those columns].
 
-    ``rows`` and ``tiles`` are compile-time constants with rows * tiles <= ROWS (4):
-    16 vector accumulators. Each weight row segment is loaded once, widened to the
-    arithmetic's dtype if stored in 16 bits, and used by every row of the block; the weights
-    are read in place (row-major W, no packing).
+    ``rows`` and ``tiles`` are compile-time constants with rows * tiles <= ROWS (4) tile rows
+    of accumulators (16 zmm registers with AVX-512, 8 ymm with AVX2). Each weight row segment
+    is loaded once, widened to the arithmetic's dtype if stored in 16 bits, and used by every
+    row of the block; the weights are read in place (row-major W, no packing).
     """
     nin, nout = inp.shape[1], out.shape[1]
-    nr = tile_width(out.dtype)
-    acc = numba.carray(stack_tile(ROWS, out.dtype), (rows * tiles, nr))
-    for r in range(rows * tiles):
-        for j in range(nr):
+    cols = tiles * tile_width(out.dtype)
+    acc = numba.carray(stack_tile(ROWS, out.dtype), (rows, cols))
+    for r in range(rows):
+        for j in range(cols):
             acc[r, j] = 0
+    # One loop over the block's columns, not tiles of columns: a loop of one tile row (two
+    # AVX2 registers) is unrolled before LLVM's vectorizer sees it, and a single row's block
+    # then ran as scalar multiply-adds.
     for p in range(nin):
         start = w_off + p * nout + j0
-        wrow = weights[start:start + tiles * nr]
-        for t in range(tiles):
-            for j in range(nr):
-                wv = widen(wrow[t * nr + j], fmt)
-                for r in range(rows):
-                    acc[r * tiles + t, j] += inp[i0 + r, p] * wv
+        wrow = weights[start:start + cols]
+        for j in range(cols):
+            wv = widen(wrow[j], fmt)
+            for r in range(rows):
+                acc[r, j] += inp[i0 + r, p] * wv
     for r in range(rows):
-        orow = out[i0 + r, j0:j0 + tiles * nr]
-        for t in range(tiles):
-            for j in range(nr):
-                orow[t * nr + j] = acc[r * tiles + t, j]
+        orow = out[i0 + r, j0:j0 + cols]
+        for j in range(cols):
+            orow[j] = acc[r, j]
+
+
+@njit(cache=True, nogil=True, fastmath={"contract"})
+def _row(inp, i, weights, w_off, j0, j1, fmt, out):
+    """out[i, j0:j1] = inp[i] @ W[:, j0:j1], accumulated in the output row itself.
+
+    For the columns of one example past its last full block (fewer than ``ROWS`` tiles): a
+    block that narrow has its column loop unrolled before LLVM's vectorizer sees it and runs
+    as scalar multiply-adds, while this loop's run-time length keeps it a vector loop. The
+    sums run in ``_block``'s order (from 0, one multiply-add per input), so an example gets
+    the bits it would get in any block.
+    """
+    nout = out.shape[1]
+    orow = out[i, j0:j1]
+    for j in range(j1 - j0):
+        orow[j] = 0
+    for p in range(inp.shape[1]):
+        xv = inp[i, p]
+        start = w_off + p * nout + j0
+        wrow = weights[start:start + j1 - j0]
+        for j in range(j1 - j0):
+            orow[j] += xv * widen(wrow[j], fmt)
 
 
 @njit(cache=True, nogil=True)
@@ -103,16 +127,13 @@ def _layer(inp, weights, w_off, bias, fmt, code, slope, out):
             _block(inp, i0, ROWS, 1, weights, w_off, j0, fmt, out)
             _bias_act(out, i0, runtime_int(ROWS), j0, nr, bias, code, slope)
         i0 += ROWS
-    for i in range(i0, n):   # single rows: spread the accumulators over more columns instead
+    for i in range(i0, n):   # single rows: the same ROWS tile rows of accumulators, side by side
         j0 = runtime_int(0)
-        while j0 + 4 * nr <= full:
-            _block(inp, i, 1, 4, weights, w_off, j0, fmt, out)
-            j0 += 4 * nr
-        if j0 + 2 * nr <= full:
-            _block(inp, i, 1, 2, weights, w_off, j0, fmt, out)
-            j0 += 2 * nr
+        while j0 + ROWS * nr <= full:
+            _block(inp, i, 1, ROWS, weights, w_off, j0, fmt, out)
+            j0 += ROWS * nr
         if j0 < full:
-            _block(inp, i, 1, 1, weights, w_off, j0, fmt, out)
+            _row(inp, i, weights, w_off, j0, full, fmt, out)
         _bias_act(out, i, runtime_int(1), runtime_int(0), full, bias, code, slope)
     # Columns past the last full tile (e.g. a single output score): plain dot products.
     for j in range(full, nout):

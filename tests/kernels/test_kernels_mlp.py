@@ -9,6 +9,7 @@ from tinygrad_edu import Tensor, manual_seed, nn, no_grad  # noqa: E402
 from tinygrad_edu import activations as sm  # noqa: E402
 from tinygrad_edu.errors import (ArgumentError, ArgumentTypeError, DTypeError,  # noqa: E402
                                  ShapeError)
+from tinygrad_edu.kernels.cpu import intrinsics  # noqa: E402
 from tinygrad_edu.kernels.cpu.mlp import ROWS, CompiledMLP  # noqa: E402
 from tinygrad_edu.kernels.network import DenseLayer  # noqa: E402
 
@@ -63,6 +64,38 @@ def test_every_activation_and_odd_widths(activation, dtype):
             layer.prelu_weight.copy_(-0.3)   # a learned slope, not the 0.25 start
     x = np.random.default_rng(3).standard_normal((7, 5)).astype(dtype)
     _assert_same(CompiledMLP(model), model, x)
+
+
+@pytest.mark.parametrize("weights", [None, "bfloat16"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_a_single_example_has_the_bits_it_has_in_a_batch_at_every_width(dtype, weights):
+    # Widths in this machine's register tiles: a single example runs full blocks of ROWS
+    # tiles, then its leftover tiles (3 of them, or 2) through the run-time-width loop, and
+    # the columns past the last tile as dot products; a batch runs ROWS examples per block.
+    if weights and dtype == np.float64:
+        pytest.skip("16-bit weights are for float32 models")
+    tile = intrinsics.TILE_ROW_BYTES // np.dtype(dtype).itemsize
+    manual_seed(5)
+    model = nn.MLP(9, [3 * tile + 5, (ROWS + 2) * tile], 2 * tile + 1)
+    if dtype == np.float64:
+        model = model.double()
+    compiled = CompiledMLP(model, weights=weights)
+    x = np.random.default_rng(8).standard_normal((2 * ROWS + 1, 9)).astype(dtype)
+    batch = compiled(x)
+    for i in range(x.shape[0]):
+        np.testing.assert_array_equal(compiled(x[i]), batch[i])
+    if weights is None:
+        _assert_same(compiled, model, x)
+
+
+@pytest.mark.parametrize("features, width", [("+avx2,+fma,-avx512f", 64),
+                                             ("+avx2,+avx512f,+avx512vl", 256),
+                                             ("+neon", 64)])
+def test_the_register_tile_is_as_wide_as_the_compiled_code_has_registers(monkeypatch, features,
+                                                                         width):
+    # Numba compiles for NUMBA_CPU_FEATURES when set: the tile follows the same features.
+    monkeypatch.setattr(intrinsics.numba.config, "CPU_FEATURES", features)
+    assert intrinsics._tile_row_bytes() == width
 
 
 def test_the_snapshot_changes_only_on_refresh():
