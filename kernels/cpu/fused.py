@@ -20,7 +20,7 @@ from numba import njit
 
 from ... import activations as sm
 from .activations import per_code
-from .matmul import SKINNY_MAX, _transpose_into, gemm
+from .matmul import SKINNY_MAX, gemm, transpose_into
 
 __all__ = ["linear_act_forward", "linear_act_backward", "TRANSPOSED_DW_MIN_ROWS"]
 
@@ -101,7 +101,7 @@ def linear_act_backward(x, w, z, y, grad, code, slope, needs_b, needs_x=True, ro
             # saves.
             dwt = np.empty((nout, w.shape[0]), dtype)
             gemm(dz.T, x2, dwt, route=route)
-            _transpose_into(dwt, 0, w.shape[0], 0, nout, dw)
+            transpose_into(dwt, 0, w.shape[0], 0, nout, dw)
         else:
             gemm(x2.T, dz, dw, route=route)
     return (None if dx is None else dx.reshape(x.shape), dw,

@@ -9,9 +9,10 @@ matrix multiplication", 2008):
 - ``A`` is packed a block of ``MC x KC`` at a time into panels ``MR`` rows tall;
 - a micro-kernel multiplies one ``MR x KC`` panel by one ``KC x NR`` panel into an ``MR x NR``
   tile held in vector registers for the whole ``KC`` loop (``intrinsics.stack_tile``), then adds
-  the tile to ``C`` once. Per step of the shared dimension it loads one row of the B panel (four
-  512-bit registers) and ``MR`` numbers of A, and issues ``4 * MR`` fused multiply-adds, so it
-  runs at the machine's FMA rate rather than its memory rate.
+  the tile to ``C`` once. Per step of the shared dimension it loads one row of the B panel (a
+  tile row: four 512-bit registers with AVX-512, two 256-bit ones with AVX2,
+  ``intrinsics.TILE_ROW_BYTES``) and ``MR`` numbers of A, and issues ``MR`` fused multiply-adds
+  per register of that row, so it runs at the machine's FMA rate rather than its memory rate.
 
 ``prange`` spreads the row blocks of ``A`` over the threads when the product is large enough to
 pay for starting them (``PARALLEL_MIN_FLOPS``). The same micro-kernel serves the fused layer: on
@@ -26,13 +27,16 @@ import numpy as np
 from numba import njit, prange
 
 from .activations import activation_forward, bias_activation, per_code
-from .intrinsics import runtime_int, stack_tile, tile_width
+from .intrinsics import TILE_ROW_BYTES, runtime_int, stack_tile, tile_width
 from .skinny import skinny_product
 from .threads import CHOOSER, MIN_FLOPS
 
-__all__ = ["matmul", "gemm", "MR", "KC", "MC", "NC", "PARALLEL_MIN_FLOPS"]
+__all__ = ["matmul", "gemm", "transpose_into", "MR", "KC", "MC", "NC", "PARALLEL_MIN_FLOPS"]
 
-MR = 6        # rows of the register tile: 6 x 4 accumulators + 4 for B fit 32 vector registers
+# Rows of the register tile: 6 x 4 zmm accumulators, 4 for B and the broadcasts of A fit
+# AVX-512's 32 registers; AVX2 has 16, and LLVM loads all of a step's broadcasts before its
+# multiply-adds, so 4 x 2 ymm + 2 + 4 (6 rows spilled three accumulators to the stack).
+MR = 6 if TILE_ROW_BYTES == 256 else 4
 KC = 256      # depth of a packed block: an A panel (6 KB float32) stays in L1
 MC = 96       # rows of A per packed block (and per parallel task)
 NC = 512      # columns of B per packed block: KC x NC float32 is 512 KB, half the L2
@@ -97,7 +101,7 @@ def _pack_a(a, a_t, i0, mc, k0, kc, out):
 
 
 @njit(cache=True, nogil=True)
-def _transpose_into(b, k0, kc, c0, cols, dst):
+def transpose_into(b, k0, kc, c0, cols, dst):
     """dst[p, j] = b[c0 + j, k0 + p] for p < kc, j < cols, in 8 x 8 blocks.
 
     A plain double loop writes a new cache line per element; full 8 x 8 blocks have constant
@@ -124,7 +128,7 @@ def _pack_b(b, b_t, k0, kc, j0, nc, out):
         c0 = j0 + jb * nr_full
         cols = min(nr_full, nc - jb * nr_full)
         if b_t:
-            _transpose_into(b, k0, kc, c0, cols, out[jb])
+            transpose_into(b, k0, kc, c0, cols, out[jb])
         else:
             for p in range(kc):
                 src = b[k0 + p, c0:c0 + cols]
