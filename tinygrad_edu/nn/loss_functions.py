@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import ArgumentError, DTypeError, IndexingError, ShapeError
 from ..tensor.combine import stack, where
 from ..tensor import Tensor
-from ..tensor.validation import check_values
+from ..tensor.validation import check_values, extremes
 
 __all__ = ["mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "cross_entropy", "REDUCTIONS"]
@@ -100,17 +100,8 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     return _reduce(softplus - input * target, reduction)
 
 
-def _extremes(be, array):
-    """The smallest and largest value of ``array`` as Python numbers (NaN if it holds NaN):
-    two numbers come to the host, whatever the device."""
-    if 0 in array.shape:
-        return 0, 0
-    return (be.to_numpy(be.min(array, None, False)).item(),
-            be.to_numpy(be.max(array, None, False)).item())
-
-
 def _check_probabilities(be, array, op):
-    lo, hi = _extremes(be, array)
+    lo, hi = extremes(be, array)
     if not (lo >= 0 and hi <= 1):   # NaN fails both
         raise ArgumentError(f"{op}: input must hold probabilities in [0, 1], got values from "
                             f"{lo:g} to {hi:g} (nan: the input holds NaN); pass raw scores to "
@@ -118,7 +109,7 @@ def _check_probabilities(be, array, op):
 
 
 def _check_class_indices(be, array, op, classes):
-    lo, hi = _extremes(be, array)
+    lo, hi = extremes(be, array)
     if lo < 0 or hi >= classes:
         raise IndexingError(f"{op}: target holds class index {lo if lo < 0 else hi} but "
                             f"logits have {classes} classes (valid: 0..{classes - 1})")

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import primitives
 from ..errors import ArgumentError, AxisError, IndexingError, ShapeError
-from .validation import (axis_spellings, check_values, normalize_axis, shape_arg,
+from .validation import (axis_spellings, check_values, extremes, normalize_axis, shape_arg,
                          single_axis)
 
 __all__ = ["TensorShapeOps"]
@@ -330,8 +330,7 @@ def _normalize_index(tensor, index):
 
 
 def _check_gather_index(be, index, dim, size):
-    lo = be.to_numpy(be.min(index, None, False)).item()
-    hi = be.to_numpy(be.max(index, None, False)).item()
+    lo, hi = extremes(be, index)
     if lo < 0 or hi >= size:
         raise IndexingError(f"gather: index holds {lo if lo < 0 else hi} but dim {dim} has "
                             f"size {size} (valid: 0..{size - 1})")

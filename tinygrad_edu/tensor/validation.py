@@ -185,3 +185,12 @@ def check_values(check, tensor, *params):
         check(tensor._device.backend, tensor.data, *params)
     else:
         rec.host(ValueCheck(check, tensor._device, params), [tensor.data])
+
+
+def extremes(be, array):
+    """The smallest and largest value of ``array`` as Python numbers (NaN if it holds NaN),
+    for the checks ``check_values`` runs: two numbers come to the host, whatever the device."""
+    if 0 in array.shape:
+        return 0, 0
+    return (be.to_numpy(be.min(array, None, False)).item(),
+            be.to_numpy(be.max(array, None, False)).item())
