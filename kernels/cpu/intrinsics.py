@@ -26,7 +26,6 @@ from numba.extending import intrinsic
 __all__ = ["TILE_ROW_BYTES", "runtime_int", "stack_tile", "tile_width"]
 
 
-
 def _tile_row_bytes():
     """256 where the compiled code may use AVX-512, else 64 (see the module's docstring)."""
     # Numba compiles for NUMBA_CPU_FEATURES when it is set, else for the host's features.
