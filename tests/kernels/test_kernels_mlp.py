@@ -10,7 +10,8 @@ from tinygrad_edu import activations as sm  # noqa: E402
 from tinygrad_edu.errors import (ArgumentError, ArgumentTypeError, DTypeError,  # noqa: E402
                                  ShapeError)
 from tinygrad_edu.kernels.cpu import intrinsics  # noqa: E402
-from tinygrad_edu.kernels.cpu.mlp import ROWS, CompiledMLP  # noqa: E402
+from tinygrad_edu.kernels.cpu.mlp import CompiledMLP  # noqa: E402
+from tinygrad_edu.kernels.cpu.mlp_kernel import ROWS  # noqa: E402
 from tinygrad_edu.kernels.network import DenseLayer  # noqa: E402
 
 import activation_reference as ref  # noqa: E402
@@ -66,14 +67,13 @@ def test_every_activation_and_odd_widths(activation, dtype):
     _assert_same(CompiledMLP(model), model, x)
 
 
-@pytest.mark.parametrize("weights", [None, "bfloat16"])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("dtype, weights", [(np.float32, None), (np.float64, None),
+                                            (np.float32, "bfloat16")],
+                         ids=["float32", "float64", "float32-bfloat16"])
 def test_a_single_example_has_the_bits_it_has_in_a_batch_at_every_width(dtype, weights):
     # Widths in this machine's register tiles: a single example runs full blocks of ROWS
     # tiles, then its leftover tiles (3 of them, or 2) through the run-time-width loop, and
     # the columns past the last tile as dot products; a batch runs ROWS examples per block.
-    if weights and dtype == np.float64:
-        pytest.skip("16-bit weights are for float32 models")
     tile = intrinsics.TILE_ROW_BYTES // np.dtype(dtype).itemsize
     manual_seed(5)
     model = nn.MLP(9, [3 * tile + 5, (ROWS + 2) * tile], 2 * tile + 1)

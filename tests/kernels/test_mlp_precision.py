@@ -11,7 +11,8 @@ from tinygrad_edu import manual_seed, nn  # noqa: E402
 from tinygrad_edu import activations as sm  # noqa: E402
 from tinygrad_edu.errors import ArgumentError, DTypeError  # noqa: E402
 from tinygrad_edu.kernels.cpu import precision as pr  # noqa: E402
-from tinygrad_edu.kernels.cpu.mlp import ROWS, CompiledMLP  # noqa: E402
+from tinygrad_edu.kernels.cpu.mlp import CompiledMLP  # noqa: E402
+from tinygrad_edu.kernels.cpu.mlp_kernel import ROWS  # noqa: E402
 from tinygrad_edu.kernels.network import DenseLayer  # noqa: E402
 
 FORMATS = {"bfloat16": (pr.to_bfloat16, pr.from_bfloat16),
