@@ -22,7 +22,7 @@ from .nonlinear import TensorActivations
 from .reductions import TensorReductions
 from .shape import TensorShapeOps
 from .validation import (as_numpy_array, axis_spellings, broadcast_shape, check_dtype,
-                         check_values, extremes, normalize_axis)
+                         check_values, normalize_axis)
 
 __all__ = ["Tensor"]
 
@@ -520,7 +520,7 @@ def _power(a, b):
 
 
 def _check_integer_exponent(be, exponent, base_dtype):
-    lowest, _ = extremes(be, exponent)
+    lowest = be.to_numpy(be.min(exponent, None, False)).item()   # the only bound it needs
     if lowest < 0:
         raise ArgumentError(f"pow: an integer tensor (dtype {base_dtype}) cannot be raised to a "
                             f"negative integer power ({lowest}): the result is not an "
