@@ -285,9 +285,13 @@ def test_steps_captured_in_two_threads_at_once_each_record_only_their_own_calls(
     both_inside = threading.Barrier(2, timeout=30)
     results, errors = {}, []
 
+    # Built here, one after the other: the generator is process-wide, as torch's is, so two
+    # threads seeding and drawing at once would interleave their draws.
+    setups = {seed: _setup(OPTIMIZERS["adam"], seed=seed) for seed in (3, 4)}
+
     def train(seed):
         try:
-            model, opt, train_step = _setup(OPTIMIZERS["adam"], seed=seed)
+            model, opt, train_step = setups[seed]
 
             def step(x, y):
                 loss = train_step(x, y)
