@@ -161,6 +161,28 @@ def test_cross_entropy_validates_its_targets():
         F.cross_entropy(Tensor.randn(2, 3, 4), np.zeros((2, 3), dtype=int))
 
 
+def test_cross_entropy_reads_its_class_indices_back_once(cpu_backend, monkeypatch):
+    """The range check is cross_entropy's own; its gather does not check the same indices
+    again (each check is a readback from the device, and a host entry in a captured step)."""
+    from tinygrad_edu.tensor import validation
+    checks = []
+    real = validation.check_values
+
+    def counting(check, tensor, *params):
+        checks.append(check.__name__)
+        return real(check, tensor, *params)
+    for module in ("tinygrad_edu.nn.loss_functions", "tinygrad_edu.tensor.shape"):
+        monkeypatch.setattr(f"{module}.check_values", counting)
+    logits = Tensor.randn(5, 4, requires_grad=True)
+    loss = F.cross_entropy(logits, np.array([0, 3, 1, 2, 3]))
+    assert checks == ["_check_class_indices"]
+    loss.backward()   # the gradient is the usual one: softmax minus the one-hot targets
+    probs = np.exp(logits.numpy()) / np.exp(logits.numpy()).sum(1, keepdims=True)
+    probs[np.arange(5), [0, 3, 1, 2, 3]] -= 1
+    np.testing.assert_allclose(logits.grad.numpy(), probs / 5, rtol=1e-5, atol=1e-7)
+    assert F.cross_entropy(Tensor.randn(4), 2).shape == ()
+
+
 @pytest.mark.parametrize("module, fn", [
     (nn.MSELoss, F.mse_loss), (nn.L1Loss, F.l1_loss), (nn.BCELoss, F.binary_cross_entropy),
     (nn.BCEWithLogitsLoss, F.binary_cross_entropy_with_logits)])

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import ArgumentError, DTypeError, IndexingError, ShapeError
 from ..tensor.combine import stack, where
+from ..tensor.shape import gather_checked
 from ..tensor import Tensor
 from ..tensor.validation import check_values, extremes
 
@@ -156,5 +157,7 @@ def cross_entropy(input, target, reduction="mean"):
     target = _class_targets(target, input, op)
     log_probs = input.log_softmax(axis=-1)
     # The gather runs on the logits' device: target[i] picks log_probs[i, target[i]].
-    picked = log_probs.gather(-1, target.reshape(*target.shape, 1)).reshape(*target.shape)
+    # _class_targets has checked the indices' range.
+    index = target.reshape(*target.shape, 1)
+    picked = gather_checked(log_probs, input.ndim - 1, index).reshape(*target.shape)
     return -picked if input.ndim == 1 else _reduce(-picked, reduction)

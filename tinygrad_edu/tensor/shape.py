@@ -18,7 +18,7 @@ from ..errors import ArgumentError, AxisError, IndexingError, ShapeError
 from .validation import (axis_spellings, check_values, extremes, normalize_axis, shape_arg,
                          single_axis)
 
-__all__ = ["TensorShapeOps"]
+__all__ = ["TensorShapeOps", "gather_checked"]
 
 
 class TensorShapeOps:
@@ -221,7 +221,7 @@ class TensorShapeOps:
             index = index.to(self._device)
         if index.numel():
             check_values(_check_gather_index, index, dim, self.shape[axis])
-        return primitives.Gather.apply(self, index=index.data, axis=axis)
+        return gather_checked(self, axis, index)
 
     def __getitem__(self, index):
         parts = tuple(_as_int(p) for p in (index if isinstance(index, tuple) else (index,)))
@@ -327,6 +327,13 @@ def _normalize_index(tensor, index):
                                 f"dtype {array.dtype}")
         out.append(array)
     return tuple(out) if isinstance(index, tuple) else out[0]
+
+
+def gather_checked(tensor, axis, index):
+    """``tensor.gather(axis, index)`` for an ``index`` its caller has already checked (shape,
+    device and range), as cross_entropy checks its class indices under its own name: checking
+    them again would read them back from the device a second time on every call."""
+    return primitives.Gather.apply(tensor, index=index.data, axis=axis)
 
 
 def _check_gather_index(be, index, dim, size):
