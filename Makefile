@@ -34,7 +34,7 @@ demo: $(if $(wildcard $(DEV_STAMP)),$(DEV_STAMP),$(DEMO_STAMP))
 test: $(DEV_STAMP)
 	@for backend in "" numpy strict; do \
 	    echo "== pytest on the $${backend:-default} backend"; \
-	    env $${backend:+TINYGRAD_EDU_BACKEND=$$backend} $(BIN)/python -m pytest -q $(TESTS); \
+	    env $${backend:+TINYGRAD_EDU_BACKEND=$$backend} $(BIN)/python -m pytest -q -n auto $(TESTS); \
 	    status=$$?; \
 	    if [ $$status -eq 5 ]; then echo "make: pytest collected no tests" >&2; exit 1; fi; \
 	    if [ $$status -ne 0 ]; then exit $$status; fi; \
