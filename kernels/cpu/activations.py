@@ -24,6 +24,7 @@ from types import SimpleNamespace
 import numpy as np
 from numba import literal_unroll, njit
 
+from . import cache_stamp  # noqa: F401 - first: an edited kernel source recompiles all
 from . import compile_time  # noqa: F401 - starts the compile clock before any kernel compiles
 from ... import activations as sm
 from .intrinsics import runtime_int

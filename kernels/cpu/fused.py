@@ -18,6 +18,7 @@ first step compiles each activation's loops once.
 import numpy as np
 from numba import njit
 
+from . import cache_stamp  # noqa: F401 - first: an edited kernel source recompiles all
 from ... import activations as sm
 from .activations import per_code
 from .matmul import SKINNY_MAX, gemm, transpose_into

@@ -26,6 +26,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from . import cache_stamp  # noqa: F401 - first: an edited kernel source recompiles all
 from .activations import activation_forward, bias_activation, per_code
 from .intrinsics import TILE_ROW_BYTES, runtime_int, stack_tile, tile_width
 from .skinny import skinny_product

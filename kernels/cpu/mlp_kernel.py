@@ -16,6 +16,7 @@ import numba
 from numba import literally, njit, types
 from numba.extending import overload
 
+from . import cache_stamp  # noqa: F401 - first: an edited kernel source recompiles all
 from .activations import activate
 from .intrinsics import runtime_int, stack_tile, tile_width
 from .precision import widen

@@ -18,6 +18,8 @@ activation (the outputs are few, so the pass is cheap).
 
 from numba import njit
 
+from . import cache_stamp  # noqa: F401 - first: an edited kernel source recompiles all
+
 __all__ = ["skinny_product"]
 
 
