@@ -4,7 +4,7 @@
 regions of a scratch buffer hold the hidden activations). Each layer reads its weight matrix in
 place, row by row: a block of ``ROWS`` examples times one register tile row of columns (64
 float32 with AVX-512, 16 with AVX2: ``intrinsics.TILE_ROW_BYTES``), or of one example times
-``ROWS`` tile rows, accumulates in registers while the inputs stream through; bias and
+up to ``ROWS`` tile rows, accumulates in registers while the inputs stream through; bias and
 activation are applied to the block as it is stored. Weights may be stored in 16 bits (see
 ``precision``), widened to float32 as they are loaded.
 
@@ -18,12 +18,13 @@ from numba.extending import overload
 
 from . import cache_stamp  # noqa: F401 - first: an edited kernel source recompiles all
 from .activations import activate
-from .intrinsics import runtime_int, stack_tile, tile_width
+from .intrinsics import TILE_ROW_BYTES, runtime_int, stack_tile, tile_width
 from .precision import widen
 
-__all__ = ["ROWS", "mlp_forward"]
+__all__ = ["ROWS", "VECTOR_MIN_COLS", "mlp_forward"]
 
 ROWS = 4   # examples per register block when the batch has at least that many
+VECTOR_MIN_COLS = 64   # the narrowest single-row block that compiles to vector code
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
@@ -61,11 +62,10 @@ def _block(inp, i0, rows, tiles, weights, w_off, j0, fmt, out):
 def _row(inp, i, weights, w_off, j0, j1, fmt, out):
     """out[i, j0:j1] = inp[i] @ W[:, j0:j1], accumulated in the output row itself.
 
-    For the columns of one example past its last full block (fewer than ``ROWS`` tiles): a
-    block that narrow has its column loop unrolled before LLVM's vectorizer sees it and runs
-    as scalar multiply-adds, while this loop's run-time length keeps it a vector loop. The
-    sums run in ``_block``'s order (from 0, one multiply-add per input), so an example gets
-    the bits it would get in any block.
+    For the columns of one example that no block of at least ``VECTOR_MIN_COLS`` covers (see
+    ``_single_row``): this loop's run-time length keeps it a vector loop, where a block that
+    narrow would run as scalar multiply-adds. The sums run in ``_block``'s order (from 0, one
+    multiply-add per input), so an example gets the bits it would get in any block.
     """
     nout = out.shape[1]
     orow = out[i, j0:j1]
@@ -77,6 +77,41 @@ def _row(inp, i, weights, w_off, j0, j1, fmt, out):
         wrow = weights[start:start + j1 - j0]
         for j in range(j1 - j0):
             orow[j] += xv * widen(wrow[j], fmt)
+
+
+def _single_row(inp, i, weights, w_off, full, fmt, out):
+    """out[i, :full] = inp[i] @ W[:, :full] for one example: blocks of ROWS, 2 and 1 tile rows
+    of accumulators side by side, as many as fit, then ``_row`` for the columns left."""
+    raise NotImplementedError("compiled code only")
+
+
+@overload(_single_row, jit_options={"cache": True, "nogil": True})
+def _single_row_overload(inp, i, weights, w_off, full, fmt, out):
+    # Only blocks of at least VECTOR_MIN_COLS columns: a narrower block's column loop is
+    # unrolled before LLVM's vectorizer sees it, and one row's block then compiles to scalar
+    # multiply-adds (inspect_asm: a float64 block of one AVX-512 tile row, 32 columns, and
+    # float32 blocks of one or two AVX2 tile rows). Those columns go to _row, a vector loop.
+    # The choice is made here, per dtype, so that no unused block is compiled.
+    nr = TILE_ROW_BYTES // (out.dtype.bitwidth // 8)
+    wide4, wide2, wide1 = (tiles * nr >= VECTOR_MIN_COLS for tiles in (ROWS, 2, 1))
+
+    def single_row(inp, i, weights, w_off, full, fmt, out):
+        j0 = runtime_int(0)
+        if wide4:
+            while j0 + ROWS * nr <= full:
+                _block(inp, i, 1, ROWS, weights, w_off, j0, fmt, out)
+                j0 += ROWS * nr
+        if wide2:
+            while j0 + 2 * nr <= full:
+                _block(inp, i, 1, 2, weights, w_off, j0, fmt, out)
+                j0 += 2 * nr
+        if wide1:
+            while j0 + nr <= full:
+                _block(inp, i, 1, 1, weights, w_off, j0, fmt, out)
+                j0 += nr
+        if j0 < full:
+            _row(inp, i, weights, w_off, j0, full, fmt, out)
+    return single_row
 
 
 @njit(cache=True, nogil=True)
@@ -106,12 +141,7 @@ def _layer(inp, weights, w_off, bias, fmt, code, slope, out):
             _bias_act(out, i0, runtime_int(ROWS), j0, nr, bias, code, slope)
         i0 += ROWS
     for i in range(i0, n):   # single rows: the same ROWS tile rows of accumulators, side by side
-        j0 = runtime_int(0)
-        while j0 + ROWS * nr <= full:
-            _block(inp, i, 1, ROWS, weights, w_off, j0, fmt, out)
-            j0 += ROWS * nr
-        if j0 < full:
-            _row(inp, i, weights, w_off, j0, full, fmt, out)
+        _single_row(inp, i, weights, w_off, full, fmt, out)
         _bias_act(out, i, runtime_int(1), runtime_int(0), full, bias, code, slope)
     # Columns past the last full tile (e.g. a single output score): plain dot products.
     for j in range(full, nout):
