@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import ArgumentError, DTypeError, IndexingError, ShapeError
 from ..tensor.combine import stack, where
-from ..tensor.shape import gather_checked
+from ..tensor.shape import gather_unchecked
 from ..tensor import Tensor
 from ..tensor.validation import check_values, extremes
 
@@ -159,5 +159,5 @@ def cross_entropy(input, target, reduction="mean"):
     # The gather runs on the logits' device: target[i] picks log_probs[i, target[i]].
     # _class_targets has checked the indices' range.
     index = target.reshape(*target.shape, 1)
-    picked = gather_checked(log_probs, input.ndim - 1, index).reshape(*target.shape)
+    picked = gather_unchecked(log_probs, input.ndim - 1, index).reshape(*target.shape)
     return -picked if input.ndim == 1 else _reduce(-picked, reduction)

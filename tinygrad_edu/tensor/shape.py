@@ -18,7 +18,7 @@ from ..errors import ArgumentError, AxisError, IndexingError, ShapeError
 from .validation import (axis_spellings, check_values, extremes, normalize_axis, shape_arg,
                          single_axis)
 
-__all__ = ["TensorShapeOps", "gather_checked"]
+__all__ = ["TensorShapeOps", "gather_unchecked"]
 
 
 class TensorShapeOps:
@@ -221,7 +221,7 @@ class TensorShapeOps:
             index = index.to(self._device)
         if index.numel():
             check_values(_check_gather_index, index, dim, self.shape[axis])
-        return gather_checked(self, axis, index)
+        return gather_unchecked(self, axis, index)
 
     def __getitem__(self, index):
         parts = tuple(_as_int(p) for p in (index if isinstance(index, tuple) else (index,)))
@@ -329,10 +329,11 @@ def _normalize_index(tensor, index):
     return tuple(out) if isinstance(index, tuple) else out[0]
 
 
-def gather_checked(tensor, axis, index):
-    """``tensor.gather(axis, index)`` for an ``index`` its caller has already checked (shape,
-    device and range), as cross_entropy checks its class indices under its own name: checking
-    them again would read them back from the device a second time on every call."""
+def gather_unchecked(tensor, axis, index):
+    """``tensor.gather(axis, index)`` without its checks, for an ``index`` the caller has
+    already checked (shape, device and range), as cross_entropy checks its class indices under
+    its own name: checking them again would read them back from the device a second time on
+    every call."""
     return primitives.Gather.apply(tensor, index=index.data, axis=axis)
 
 
