@@ -23,7 +23,7 @@ from numba.core import cgutils
 from numba.core.errors import TypingError
 from numba.extending import intrinsic
 
-__all__ = ["TILE_ROW_BYTES", "runtime_int", "stack_tile", "tile_width"]
+__all__ = ["TILE_ROW_BYTES", "runtime_int", "stack_tile", "tile_columns", "tile_width"]
 
 
 def _tile_row_bytes():
@@ -34,6 +34,12 @@ def _tile_row_bytes():
 
 
 TILE_ROW_BYTES = _tile_row_bytes()   # one tile row of vector registers
+
+
+def tile_columns(itemsize):
+    """Columns of a tile row for elements of ``itemsize`` bytes, in Python (for choices made
+    while typing); compiled code reads the same number from ``tile_width``."""
+    return TILE_ROW_BYTES // itemsize
 
 
 @intrinsic
@@ -61,7 +67,7 @@ def tile_width(typingctx, dtype):
     """Columns of a tile row for ``dtype`` (``TILE_ROW_BYTES`` of them), as an LLVM constant."""
     def codegen(context, builder, signature, args):
         elem = context.get_value_type(dtype.dtype)
-        return context.get_constant(types.intp, TILE_ROW_BYTES // context.get_abi_sizeof(elem))
+        return context.get_constant(types.intp, tile_columns(context.get_abi_sizeof(elem)))
 
     return types.intp(dtype), codegen
 

@@ -18,7 +18,7 @@ from numba.extending import overload
 
 from . import cache_stamp  # noqa: F401 - first: an edited kernel source recompiles all
 from .activations import activate
-from .intrinsics import TILE_ROW_BYTES, runtime_int, stack_tile, tile_width
+from .intrinsics import runtime_int, stack_tile, tile_columns, tile_width
 from .precision import widen
 
 __all__ = ["ROWS", "VECTOR_MIN_COLS", "mlp_forward"]
@@ -92,7 +92,7 @@ def _single_row_overload(inp, i, weights, w_off, full, fmt, out):
     # multiply-adds (inspect_asm: a float64 block of one AVX-512 tile row, 32 columns, and
     # float32 blocks of one or two AVX2 tile rows). Those columns go to _row, a vector loop.
     # The choice is made here, per dtype, so that no unused block is compiled.
-    nr = TILE_ROW_BYTES // (out.dtype.bitwidth // 8)
+    nr = tile_columns(out.dtype.bitwidth // 8)
     wide4, wide2, wide1 = (tiles * nr >= VECTOR_MIN_COLS for tiles in (ROWS, 2, 1))
 
     def single_row(inp, i, weights, w_off, full, fmt, out):

@@ -72,9 +72,10 @@ def test_every_activation_and_odd_widths(activation, dtype):
                          ids=["float32", "float64", "float32-bfloat16"])
 def test_a_single_example_has_the_bits_it_has_in_a_batch_at_every_width(dtype, weights):
     # Widths in this machine's register tiles: a single example runs full blocks of ROWS
-    # tiles, then its leftover tiles (3 of them, or 2) through the run-time-width loop, and
-    # the columns past the last tile as dot products; a batch runs ROWS examples per block.
-    tile = intrinsics.TILE_ROW_BYTES // np.dtype(dtype).itemsize
+    # tiles, then its leftover tiles (3 of them, or 2) in blocks of 2 and 1 tiles where those
+    # are wide enough to be vector code, else through the run-time-width loop, and the columns
+    # past the last tile as dot products; a batch runs ROWS examples per block.
+    tile = intrinsics.tile_columns(np.dtype(dtype).itemsize)
     manual_seed(5)
     model = nn.MLP(9, [3 * tile + 5, (ROWS + 2) * tile], 2 * tile + 1)
     if dtype == np.float64:
