@@ -125,7 +125,9 @@ class Tensor(TensorCreation, TensorShapeOps, TensorElementwise, TensorReductions
 
     def numpy(self):
         """The values as a numpy array (shared with the tensor on the CPU)."""
-        return self._device.backend.to_numpy(self.data)
+        # A full reduction's result is a numpy scalar on the CPU backends: made a 0-d array
+        # here, so that .numpy() and np.asarray(t) give an array for every tensor.
+        return np.asarray(self._device.backend.to_numpy(self.data))
 
     def item(self):
         """The single value as a Python number; error unless the tensor has one element."""
