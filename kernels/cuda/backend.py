@@ -129,8 +129,10 @@ class CudaBackend:
         return self._in_place("add", dst, src)
 
     def mul_(self, dst, factor):
-        """dst *= factor, a number (gradient clipping)."""
-        return self._in_place("mul", dst, dst.dtype.type(factor))
+        """dst *= factor, a number or a 0-d array of dst's dtype (gradient clipping)."""
+        if not isinstance(factor, CudaArray):
+            factor = dst.dtype.type(factor)
+        return self._in_place("mul", dst, factor)
 
     def _in_place(self, name, dst, src):
         loop = _BINARY[name].resolve_dtypes((dst.dtype, _operand(src, name), None))[2]

@@ -115,3 +115,24 @@ def test_asking_for_cuda_here_says_what_is_missing():
         Tensor([1.0]).cuda()
     with pytest.raises(DeviceError, match="cuda: unavailable"):
         nn.Linear(2, 2).to("cuda")
+
+
+def test_clip_grad_norm_stays_on_the_gradients_device_and_refuses_two_devices():
+    model = nn.Linear(3, 2).to("fake")
+    model(Tensor([[1.0, 2.0, 3.0]]).to("fake")).sum().backward()
+    norm = np.sqrt(sum((p.grad.cpu().numpy().astype(np.float64) ** 2).sum()
+                       for p in model.parameters()))
+    total = optim.clip_grad_norm_(model.parameters(), 1.0)
+    assert total.device == "fake" and total.shape == () and total.dtype == np.float32
+    assert total.cpu().item() == pytest.approx(norm, rel=1e-6)
+    clipped = np.sqrt(sum((p.grad.cpu().numpy().astype(np.float64) ** 2).sum()
+                          for p in model.parameters()))
+    assert clipped == pytest.approx(1.0, rel=1e-5)
+    other = nn.Parameter(Tensor([1.0]))
+    other.grad = Tensor([2.0])
+    before = [p.grad.cpu().numpy().copy() for p in model.parameters()]
+    with pytest.raises(DeviceError, match=r"clip_grad_norm_: the gradients are on the devices "
+                                          r"'fake' and 'cpu'"):
+        optim.clip_grad_norm_([*model.parameters(), other], 1.0)
+    for p, g in zip(model.parameters(), before):   # nothing was scaled
+        np.testing.assert_array_equal(p.grad.cpu().numpy(), g)

@@ -219,7 +219,27 @@ def test_clip_grad_norm_matches_pytorch_including_the_inf_norm():
         for p, q, g in zip(ours, theirs, grads):
             p.grad, q.grad = Tensor(g), torch.tensor(g)
         total = optim.clip_grad_norm_(ours, 2.0, norm_type)
-        assert total == pytest.approx(
-            float(torch.nn.utils.clip_grad_norm_(theirs, 2.0, norm_type)), rel=1e-12)
+        expected = torch.nn.utils.clip_grad_norm_(theirs, 2.0, norm_type)
+        assert isinstance(total, Tensor) and total.shape == () and total.dtype == np.float64
+        assert total.item() == pytest.approx(float(expected), rel=1e-12)
         for p, q in zip(ours, theirs):
             np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-12)
+
+
+def test_clip_grad_norm_of_float32_gradients_returns_a_float32_norm_as_pytorch_does():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    grads = [rng.standard_normal((5, 3)).astype(np.float32) * 3, rng.standard_normal(3)
+             .astype(np.float32)]
+    ours = [Tensor(np.zeros_like(g), requires_grad=True) for g in grads]
+    theirs = [torch.zeros(g.shape, requires_grad=True) for g in grads]
+    for p, q, g in zip(ours, theirs, grads):
+        p.grad, q.grad = Tensor(g), torch.tensor(g)
+    total = optim.clip_grad_norm_(ours, 1.5)
+    expected = torch.nn.utils.clip_grad_norm_(theirs, 1.5)
+    assert total.dtype == np.float32 and expected.dtype == torch.float32
+    assert total.item() == pytest.approx(expected.item(), rel=1e-6)
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6)
+    none = optim.clip_grad_norm_([Tensor.zeros(2, requires_grad=True)], 1.0)
+    assert none.shape == () and none.item() == 0.0

@@ -62,7 +62,7 @@ class NumpyBackend:
         return dst
 
     def mul_(self, dst, factor):
-        """dst *= factor, a number (gradient clipping)."""
+        """dst *= factor, a number or a 0-d array of dst's dtype (gradient clipping)."""
         dst *= dst.dtype.type(factor)
         return dst
 

@@ -169,22 +169,27 @@ class ValueCheck:
     params: tuple
 
     def __call__(self, arrays):
-        self.check(self.device.backend, arrays[0], *self.params)
+        self.check(self.device.backend, *arrays, *self.params)
 
 
-def check_values(check, tensor, *params):
-    """Run ``check(backend, tensor.data, *params)``, a check of the values (a class index in
-    range, a divisor without 0) that reads them back only to raise.
+def check_values(check, tensors, *params):
+    """Run ``check(backend, *arrays, *params)`` on the data of ``tensors`` (one Tensor, or a
+    list of Tensors on one device): a check of the values (a class index in range, a divisor
+    without 0, a finite gradient norm) that reads them back only to raise or warn.
 
     Inside a captured step it is recorded as a host entry (``Recording.host``) that every
     replay runs again on that call's data: a check that can only raise never steers the
     step, so unlike other readbacks it does not stop the step from being captured.
     """
+    if not isinstance(tensors, (list, tuple)):
+        tensors = [tensors]
+    arrays = [t.data for t in tensors]
+    device = tensors[0]._device
     rec = RECORDING[0]()
     if rec is None:
-        check(tensor._device.backend, tensor.data, *params)
+        check(device.backend, *arrays, *params)
     else:
-        rec.host(ValueCheck(check, tensor._device, params), [tensor.data])
+        rec.host(ValueCheck(check, device, params), arrays)
 
 
 def extremes(be, array):

@@ -128,3 +128,20 @@ def test_tensors_move_to_cuda_and_back_and_say_where_they_are():
     np.testing.assert_array_equal(t.grad.numpy(), [[2.0, 0.0, 2.0]])
     assert t.grad.device == "cpu"
     assert on_gpu.to("cpu").device == "cpu" and on_gpu.numpy().tolist() == [[1.0, -2.0, 3.0]]
+
+
+def test_clip_grad_norm_on_cuda_matches_the_cpu_for_the_2_and_inf_norms():
+    rng = np.random.default_rng(25)
+    grads = [rng.standard_normal((4, 3)).astype(np.float32) * 2, rng.standard_normal(3)
+             .astype(np.float32)]
+    for norm_type in (2.0, "inf"):
+        results = {}
+        for device in ("cpu", "cuda"):
+            params = [nn.Parameter(Tensor(np.zeros_like(g), device=device)) for g in grads]
+            for p, g in zip(params, grads):
+                p.grad = Tensor(g, device=device)
+            total = optim.clip_grad_norm_(params, 1.0, norm_type)
+            assert total.device == device and total.dtype == np.float32
+            results[device] = [total.item()] + [p.grad.numpy() for p in params]
+        for ours, expected in zip(results["cuda"], results["cpu"]):
+            np.testing.assert_allclose(ours, expected, rtol=1e-6)
