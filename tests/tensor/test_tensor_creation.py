@@ -103,6 +103,13 @@ def test_numpy_is_the_array_itself_on_the_numpy_array_backends(cpu_backend):
     assert (t.numpy() is t.data) == (cpu_backend != "strict")
 
 
+def test_a_full_reduction_converts_to_a_0d_array(cpu_backend):
+    total = Tensor([1.5, 2.0]).sum()   # a numpy scalar inside, on the numpy backends
+    for array in (total.numpy(), np.asarray(total), np.asarray(total, dtype=np.float64)):
+        assert isinstance(array, np.ndarray) and array.shape == () and array == 3.5
+    assert total.numpy().dtype == np.float32 and total == pytest.approx(3.5)
+
+
 def test_attributes_and_conversions():
     t = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
     assert (t.shape, t.ndim, t.dtype, t.numel(), len(t)) == ((2, 3), 2, np.float64, 6, 2)
