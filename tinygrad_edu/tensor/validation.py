@@ -15,6 +15,15 @@ from ..errors import ArgumentTypeError, AxisError, DTypeError, ShapeError
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+def check_flag(value, name, where):
+    """``value`` as a bool; ArgumentTypeError naming ``where`` and ``name`` unless it is True
+    or False (a numpy bool included)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentTypeError(f"{where}: {name} must be True or False, got "
+                                f"{type(value).__name__} {value!r}")
+    return bool(value)
+
+
 def check_dtype(dtype, where):
     dtype = np.dtype(dtype)
     if dtype.kind == "f" and dtype not in FLOAT_DTYPES:
