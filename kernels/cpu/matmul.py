@@ -243,13 +243,15 @@ def gemm(a, b, z, y=None, bias=None, code=_IDENTITY, slope=0.0, route="auto"):
         _epilogue(z, y, bias, code, slope)
     elif 2 * m * n * k >= PARALLEL_MIN_FLOPS and numba.get_num_threads() > 1:
         key = (m, k, n, a_t, b_t)
-        threads = min(CHOOSER.count("numba", key, 2 * m * n * k), numba.get_num_threads())
-        start = time.perf_counter_ns()
+        threads, timed = CHOOSER.pick("numba", key, 2 * m * n * k)
+        threads = min(threads, numba.get_num_threads())
+        start = time.perf_counter_ns() if timed else 0
         if threads > 1:
             _gemm_parallel(a, a_t, b, b_t, z, y, bias, code, slope, threads)
         else:
             _gemm_serial(a, a_t, b, b_t, z, y, bias, code, slope)
-        CHOOSER.record("numba", key, threads, time.perf_counter_ns() - start)
+        if timed:
+            CHOOSER.record("numba", key, threads, time.perf_counter_ns() - start)
     else:
         _gemm_serial(a, a_t, b, b_t, z, y, bias, code, slope)
 
@@ -262,8 +264,8 @@ def _blas(a, b, z):
         np.matmul(a, b, out=z)
         return
     key = (m, k, b.shape[1], a.strides, b.strides, a.dtype.char)
-    threads = CHOOSER.count("blas", key, flops, (a, b))
-    if flops < MIN_FLOPS or not CHOOSER.adapts("blas"):   # nothing to learn: nothing to time
+    threads, timed = CHOOSER.pick("blas", key, flops, (a, b))
+    if not timed:   # nothing to learn, or a settled shape's untimed call
         np.matmul(a, b, out=z)
         return
     start = time.perf_counter_ns()

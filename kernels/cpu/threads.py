@@ -8,8 +8,9 @@ On a 2-core machine next to one busy process, the ranking MLP's batch-256 step r
 times slower with two BLAS threads, while one thread kept close to its quiet speed.
 
 So no fixed count is right: two threads win on a quiet machine, one on a busy one. ``Chooser``
-picks per product shape, by measurement: each product is timed (two clock reads); every few
-seconds a shape runs a few calls with the other count, and keeps whichever was faster. When
+picks per product shape, by measurement: one call in ``SAMPLE`` of a shape is timed (two clock
+reads; the calls between reuse its choice and cost a dictionary lookup); every few seconds a
+shape runs a few calls with the other count, each timed, and keeps whichever was faster. When
 a shape on all threads turns clearly slower than its recent best (the machine got busy), one
 thread is tried at once. Trying all threads on a busy machine is what costs (a slow call, then
 the woken workers spinning for 0.1 s), so such a trial stops at its first clearly slower call,
@@ -62,7 +63,7 @@ except ImportError:
 
 from ...errors import ArgumentError
 
-__all__ = ["Chooser", "CHOOSER", "MODES", "parse_threads", "MIN_FLOPS", "MAX_PERIOD_S"]
+__all__ = ["Chooser", "CHOOSER", "MODES", "parse_threads", "MIN_FLOPS", "MAX_PERIOD_S", "SAMPLE"]
 
 MIN_FLOPS = 1 << 20     # smaller products are not timed: OpenBLAS runs most on one thread
 FIRST_PERIOD_S = 0.5    # a shape's first trial of the other count, and after each switch
@@ -72,6 +73,7 @@ WINDOW = 5              # recent calls of the current count; their median is com
 MARGIN = 0.9            # the other count must take under 90% of the time to win
 SLOWDOWN = 1.5          # recent median this much above the best: try the other count now
 MAX_SHAPES = 256        # distinct shapes remembered (a training loop has a handful)
+SAMPLE = 4              # one call in SAMPLE of a settled shape is timed and looks at the clock
 PROBE_SEED = 20261202   # the probes' random numbers: the same in every process
 
 
@@ -126,10 +128,12 @@ def _random_like(x, rng):
 class _Shape:
     """Timings of one product shape: which count it uses and when it next tries the other."""
 
-    __slots__ = ("choice", "recent", "best", "trial", "trial_times", "next_trial", "period")
+    __slots__ = ("choice", "recent", "best", "trial", "trial_times", "next_trial", "period",
+                 "skip")
 
     def __init__(self, choice, now):
         self.choice = choice
+        self.skip = 0             # calls left that reuse ``choice`` untimed (see ``pick``)
         self.recent = []          # ns of the latest calls with ``choice``
         self.best = None          # the fastest median seen for ``choice``
         self.trial = None         # the count under trial, or None
@@ -146,12 +150,14 @@ def _median(values):
 class Chooser:
     """Chooses 1 or ``max_threads`` per product shape (see the module docstring).
 
-    ``count(kind, key, flops, operands)`` returns the threads to use for one product and
-    ``record`` reports how long it took; ``kind`` is ``"blas"`` or ``"numba"``. ``limit``:
-    ``"auto"``, ``"adaptive"`` or a fixed count. ``max_threads``: the larger option (the BLAS's
-    own count by default). ``setter`` and ``getter`` stand for the BLAS's ``set_num_threads``
-    and ``get_num_threads`` (both found when ``setter`` is None), ``product`` for ``np.matmul``
-    and ``clock`` for ``time.monotonic``.
+    ``pick(kind, key, flops, operands)`` returns the threads to use for one product and
+    whether to time it, and ``record`` reports how long a timed one took; ``kind`` is
+    ``"blas"`` or ``"numba"``; ``count`` is the decision itself, made on every call that
+    ``pick`` does not skip. ``limit``: ``"auto"``, ``"adaptive"`` or a fixed count.
+    ``max_threads``: the larger option (the BLAS's own count by default). ``setter`` and
+    ``getter`` stand for the BLAS's ``set_num_threads`` and ``get_num_threads`` (both found
+    when ``setter`` is None), ``product`` for ``np.matmul`` and ``clock`` for
+    ``time.monotonic``.
     """
 
     def __init__(self, limit="auto", max_threads=None, setter=None, getter=None,
@@ -182,6 +188,13 @@ class Chooser:
         if self._limit == "auto":
             self._give_back()
         self._set(self._current)
+        self._resync()
+
+    def _resync(self):
+        """Send every shape's next call through ``count``: a shape's choice may no longer be
+        what the setting gives (a fixed count now, or BLAS back on its own count)."""
+        for shape in self._shapes.values():
+            shape.skip = 0
 
     def _find(self):
         self._found = True
@@ -228,7 +241,25 @@ class Chooser:
         self.blas_varies = one.tobytes() != every.tobytes()
         if self.blas_varies:
             self._give_back()
+            self._resync()
         return not self.blas_varies
+
+    def pick(self, kind, key, flops, operands=None):
+        """``(threads, timed)`` for the next product of this ``kind`` and shape ``key``: the
+        threads ``count`` gives, and whether to time the product and ``record`` the time. A
+        settled shape reuses its choice for ``SAMPLE - 1`` calls after each timed one, without
+        reading the clock: the per-call cost is what a small layer's product notices. Trials
+        time every call."""
+        shape = self._shapes.get((kind, key))
+        if shape is not None and shape.skip:
+            shape.skip -= 1
+            if kind == "blas" and shape.choice != self._current and self._setter is not None:
+                # another shape moved BLAS's count since
+                self._setter(shape.choice)
+                self._set(shape.choice)
+            return shape.choice, False
+        threads = self.count(kind, key, flops, operands)
+        return threads, flops >= MIN_FLOPS and self.adapts(kind)
 
     def count(self, kind, key, flops, operands=None):
         """Threads for the next product of this ``kind`` and shape ``key``; ``operands``:
@@ -276,6 +307,7 @@ class Chooser:
             return
         if threads != shape.choice:
             return
+        shape.skip = SAMPLE - 1
         shape.recent.append(ns)
         if len(shape.recent) > WINDOW:
             del shape.recent[0]
@@ -285,6 +317,7 @@ class Chooser:
                 shape.best = median
             elif median > SLOWDOWN * shape.best and shape.choice > 1 and shape.trial is None:
                 shape.next_trial = self._clock()   # slower than it was: try one thread now
+                shape.skip = 0
 
     def _decide(self, shape, counted):
         tried = _median(counted)

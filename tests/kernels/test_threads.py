@@ -87,6 +87,78 @@ def test_a_lost_trial_of_all_threads_holds_back_the_trials_of_every_shape():
     assert chooser._hold_until > clock.now
 
 
+def _run_picked(chooser, key, ns_for, times, kind="blas"):
+    """As the kernels do: ``pick``, and ``record`` only the calls it says to time. Returns
+    ``(threads, timed)`` per call."""
+    used = []
+    for _ in range(times):
+        count, timed = chooser.pick(kind, key, BIG)
+        if timed:
+            chooser.record(kind, key, count, ns_for[count])
+        used.append((count, timed))
+    return used
+
+
+def test_a_settled_shape_is_timed_once_in_every_sample_of_calls():
+    chooser, calls, clock = _chooser()
+    used = _run_picked(chooser, "k", {1: 200, 2: 100}, 4 * threads.SAMPLE)
+    assert [count for count, _ in used] == [2] * (4 * threads.SAMPLE)
+    assert [timed for _, timed in used] == [True, False, False, False] * 4
+    assert calls == [2]
+    # A trial times every one of its calls, and the shape settles again after it.
+    clock.now = threads.FIRST_PERIOD_S
+    used = _run_picked(chooser, "k", {1: 200, 2: 100}, threads.TRIAL_CALLS + 1 + threads.SAMPLE)
+    assert used[:threads.TRIAL_CALLS + 2] == \
+        [(1, True)] * threads.TRIAL_CALLS + [(2, True), (2, False)]
+    assert chooser.choices() == {("blas", "k"): 2}
+
+
+def test_untimed_calls_still_set_the_blas_count_their_shape_chose():
+    chooser, calls, clock = _chooser()
+    _run_picked(chooser, "one", {1: 200, 2: 100}, 10)
+    _run_picked(chooser, "one", {1: 210, 2: 1000}, 40)       # busy: "one" moves to 1 thread
+    assert chooser.choices() == {("blas", "one"): 1}
+    while not _run_picked(chooser, "one", {1: 210, 2: 1000}, 1)[0][1]:
+        pass                                                 # up to its next timed call
+    _run_picked(chooser, "two", {1: 200, 2: 100}, 1)         # new shape: all threads
+    assert calls[-1] == 2
+    count, timed = chooser.pick("blas", "one", BIG)          # untimed, and back on 1
+    assert (count, timed) == (1, False) and calls[-1] == 1
+
+
+def test_sampling_still_notices_a_busy_machine_within_a_few_windows():
+    chooser, _, _ = _chooser()
+    _run_picked(chooser, "k", {1: 200, 2: 100}, 10 * threads.SAMPLE)
+    # Three slow samples of five make the window's median slow (the third is call 2 * SAMPLE);
+    # the trial of one thread follows at once.
+    used = _run_picked(chooser, "k", {1: 210, 2: 1000},
+                       2 * threads.SAMPLE + 1 + threads.TRIAL_CALLS)
+    assert chooser.choices() == {("blas", "k"): 1}
+    assert used[-threads.TRIAL_CALLS:] == [(1, True)] * threads.TRIAL_CALLS
+
+
+@pytest.mark.parametrize("change", ["fixed count", "blas varies"])
+def test_a_settled_shape_follows_a_new_setting_on_its_next_call(change):
+    chooser, blas, _ = _auto(varies=False)
+    operands = _operands()
+    for _ in range(10 * threads.SAMPLE):
+        count, timed = chooser.pick("blas", "k", BIG, operands)
+        if timed:
+            chooser.record("blas", "k", count, {1: 200, 2: 100}[count])
+    _run_auto(chooser, "k", {1: 210, 2: 1000}, 10 + threads.TRIAL_CALLS, operands)   # busy
+    for _ in range(threads.SAMPLE):   # settle on one thread, mid-sample
+        count, timed = chooser.pick("blas", "k", BIG, operands)
+        if timed:
+            chooser.record("blas", "k", count, 210)
+    assert chooser.choices() == {("blas", "k"): 1}
+    if change == "fixed count":
+        chooser.limit = 2
+    else:
+        blas.varies = True
+        chooser.pick("blas", "new", BIG, _operands(n=47))   # its probe shows the bits differ
+    assert chooser.pick("blas", "k", BIG, operands) == (2, False) and blas.count == 2
+
+
 class FakeBlas:
     """A BLAS thread pool and product: ``varies`` makes its last bit depend on the count (for
     non-zero results only, as a real kernel's rounding does)."""
