@@ -78,18 +78,18 @@ def linear_act_backward(x, w, z, y, grad, code, slope, needs_b, needs_x=True, ro
     rows, nout = x2.shape[0], w.shape[1]
     shape2 = (rows, nout)
     dtype = x.dtype
-    db = np.zeros(nout, np.float64)
     dw = np.empty(w.shape, dtype)
     dx = np.empty(x2.shape, dtype) if needs_x else None
-    grad2 = np.ascontiguousarray(grad).reshape(shape2)
+    grad2 = grad if grad.shape == shape2 and grad.flags.c_contiguous else \
+        np.ascontiguousarray(grad).reshape(shape2)
     if code == sm.IDENTITY:
         dz = grad2
-        if needs_b:
-            db = grad2.sum(axis=0, dtype=np.float64)
+        db = grad2.sum(axis=0, dtype=np.float64) if needs_b else None
     else:
-        dz = np.empty(shape2, dtype)
-        per_code(code).gradients(z.reshape(shape2), y.reshape(shape2), grad2, dtype.type(slope),
-                                 dz, db)
+        dz, db = np.empty(shape2, dtype), np.zeros(nout, np.float64)
+        if x.ndim == 1:
+            z, y = z.reshape(shape2), y.reshape(shape2)
+        per_code(code).gradients(z, y, grad2, dtype.type(slope), dz, db)
     if rows <= SKINNY_MAX and route != "blas" and w.flags.c_contiguous:
         _few_rows_products(np.ascontiguousarray(x2), w, dz, np.empty((0, 0), dtype)
                            if dx is None else dx, dw, needs_x)

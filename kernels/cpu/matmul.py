@@ -223,17 +223,17 @@ def gemm(a, b, z, y=None, bias=None, code=_IDENTITY, slope=0.0, route="auto"):
         if code != _IDENTITY:
             y[...] = activation_forward(code, z, slope)
         return
-    if bias is None:
-        bias = np.empty(0, a.dtype)
     if y is None:
         y = z
     slope = z.dtype.type(slope)   # one compiled version per dtype, not one more for a float
-    skinny = min(m, n, k) <= SKINNY_MAX
     # A score layer (n <= 2) with many rows is a matrix-vector product BLAS does better.
     if route == "blas" or (route == "auto" and min(m, k) > SKINNY_MAX):
         _blas(a, b, z)
         _epilogue(z, y, bias, code, slope)
         return
+    if bias is None:
+        bias = np.empty(0, a.dtype)
+    skinny = min(m, n, k) <= SKINNY_MAX
     a, a_t = _as_rows(a)
     b, b_t = _as_rows(b)
     if skinny:
@@ -274,11 +274,12 @@ def _blas(a, b, z):
 
 
 def _epilogue(z, y, bias, code, slope):
-    """z += bias; y = act(z), in one pass, after a product that did not apply them."""
+    """z += bias (None: no bias); y = act(z), in one pass, after a product that did not apply
+    them."""
     if code != _IDENTITY:
-        per_code(code).epilogue(z, y, bias, slope)
-    elif bias.size:   # numpy's add is as fast, and leaves no kernel to compile for identity
-        np.add(z, bias, out=z)
+        per_code(code).epilogue(z, y, np.empty(0, z.dtype) if bias is None else bias, slope)
+    elif bias is not None and bias.size:   # numpy's add is as fast, and leaves no kernel to
+        np.add(z, bias, out=z)             # compile for identity
 
 
 def _as_rows(x):
