@@ -1,7 +1,8 @@
 """The Numba CPU backend: the numpy reference backend with its hot primitives compiled.
 
 It subclasses ``NumpyBackend`` and overrides only what it accelerates: ``matmul``, the
-activations and the fused layer ``linear_act`` (forward and backward). Everything else, and any
+activations, the fused layer ``linear_act`` (forward and backward) and the optimizers' updates
+(one pass per parameter, ``updates.py``). Everything else, and any
 dtype the kernels are not compiled for, falls through to the reference implementation, so the
 two backends agree by construction outside the kernels and are tested against each other inside.
 
@@ -38,7 +39,7 @@ import numpy as np
 from ... import activations as sm
 from ...errors import ArgumentError
 from ...backends.reference import NumpyBackend
-from . import activations, fused
+from . import activations, fused, updates
 from .matmul import ROUTES, matmul
 from .threads import CHOOSER, parse_threads
 
@@ -106,6 +107,21 @@ class NumbaBackend(NumpyBackend):
         if code == sm.IDENTITY or code in _NUMPY_BACKWARD or not _compiled(x.dtype, y, grad):
             return super().activation_backward(code, x, y, grad, slope)
         return activations.activation_backward(code, x, y, grad, slope)
+
+    def sgd_update(self, param, grad, buf, lr, momentum, dampening, nesterov, weight_decay):
+        plain_and_small = not (momentum or weight_decay) and param.size < updates.SMALL_PLAIN_SGD
+        if plain_and_small or not updates.handles(param, grad, buf):
+            return super().sgd_update(param, grad, buf, lr, momentum, dampening, nesterov,
+                                      weight_decay)
+        return updates.sgd_update(param, grad, buf, lr, momentum, dampening, nesterov,
+                                  weight_decay)
+
+    def adam_update(self, param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps,
+                    weight_decay, decoupled):
+        update = updates.adam_update if updates.handles(param, grad, exp_avg, exp_avg_sq) \
+            else super().adam_update
+        update(param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps, weight_decay,
+               decoupled)
 
     def linear_act_forward(self, x, w, b, code, slope):
         if not _compiled(x.dtype, w, b):
