@@ -32,8 +32,8 @@ if __package__ in (None, ""):   # run as a script: make "benchmarks" importable
 from benchmarks import captured, engine_compare, inference  # noqa: E402
 from benchmarks.timing import machine_info, sgemm_rate  # noqa: E402
 
-FAMILIES = ("matmul", "layer", "training", "captured", "inference", "value", "distributed",
-            "contention", "coldstart", "engine")
+FAMILIES = ("matmul", "layer", "training", "captured", "optimizers", "inference", "value",
+            "distributed", "contention", "coldstart", "engine")
 
 
 def _table(title, rows, columns):
@@ -175,6 +175,21 @@ def main(argv=None):
                    for name, label in (("eager", "eager"), ("captured", "captured"),
                                        ("captured_flat", "cap. flat"), ("torch", "torch"))
                    for stat in ("min", "med")])
+    if "optimizers" in args.only:
+        from benchmarks.optimizers import optimizer_family
+
+        rows = optimizer_family(args.threads, args.quick)
+        results["optimizers"] = rows
+        columns = [("optimizer", "optimizer", "{}")]
+        for name, label in (("numpy", "numpy be"), ("numba", "numba be"),
+                            ("numba_flat", "numba flat"), ("torch", "torch"),
+                            ("torch_fused", "torch fused")):
+            columns += [(f"{label} min", f"{name}_min_us", "{:.1f}"),
+                        ("med", f"{name}_med_us", "{:.1f}")]
+        _table("3c. one optimizer step alone over the ranking MLP's 74,242 parameters (8 "
+               "tensors), µs, min and median over interleaved bursts", rows,
+               columns + [("numba/numpy min", "numba_vs_numpy_min", "{:.2f}"),
+                          ("med", "numba_vs_numpy_med", "{:.2f}")])
     if "inference" in args.only:
         rows = families.inference_family((1, 32), args.threads, args.quick)
         for row in rows:

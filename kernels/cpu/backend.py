@@ -109,12 +109,13 @@ class NumbaBackend(NumpyBackend):
         return activations.activation_backward(code, x, y, grad, slope)
 
     def sgd_update(self, param, grad, buf, lr, momentum, dampening, nesterov, weight_decay):
-        plain_and_small = not (momentum or weight_decay) and param.size < updates.SMALL_PLAIN_SGD
-        if plain_and_small or not updates.handles(param, grad, buf):
-            return super().sgd_update(param, grad, buf, lr, momentum, dampening, nesterov,
+        if (momentum or weight_decay or param.size >= updates.SMALL_PLAIN_SGD) \
+                and updates.handles(param, grad, buf):
+            return updates.sgd_update(param, grad, buf, lr, momentum, dampening, nesterov,
                                       weight_decay)
-        return updates.sgd_update(param, grad, buf, lr, momentum, dampening, nesterov,
-                                  weight_decay)
+        # Named, not super(): plain SGD on a small parameter is this call, every step.
+        return NumpyBackend.sgd_update(self, param, grad, buf, lr, momentum, dampening,
+                                       nesterov, weight_decay)
 
     def adam_update(self, param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps,
                     weight_decay, decoupled):
