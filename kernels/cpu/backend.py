@@ -2,9 +2,9 @@
 
 It subclasses ``NumpyBackend`` and overrides only what it accelerates: ``matmul``, the
 activations, the fused layer ``linear_act`` (forward and backward) and the optimizers' updates
-(one pass per parameter, ``updates.py``). Everything else, and any
-dtype the kernels are not compiled for, falls through to the reference implementation, so the
-two backends agree by construction outside the kernels and are tested against each other inside.
+(one pass per parameter, ``updates.py``). Everything else, and any dtype the kernels are not
+compiled for, falls through to the reference implementation, so the two backends agree by
+construction outside the kernels and are tested against each other inside.
 
 Select it with ``tinygrad_edu.set_backend("numba")`` or ``TINYGRAD_EDU_BACKEND=numba``; it is
 the default CPU backend whenever Numba is installed. Kernels compile on first use and are cached
