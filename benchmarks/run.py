@@ -49,6 +49,15 @@ def _table(title, rows, columns):
             print("  " + "  ".join("-" * w for w in widths))
 
 
+def _min_median_columns(contenders, fmt, median="med"):
+    """Two columns per ``(key, label)`` of ``contenders``: ``{key}_min_us`` headed "label min"
+    and ``{key}_{median}_us`` headed "med"."""
+    columns = []
+    for key, label in contenders:
+        columns += [(f"{label} min", f"{key}_min_us", fmt), ("med", f"{key}_{median}_us", fmt)]
+    return columns
+
+
 def _ratios(rows, base, others):
     for row in rows:
         for name in others:
@@ -159,13 +168,10 @@ def main(argv=None):
     if "captured" in args.only:
         rows = captured.captured_family((1, 32, 256, 1024), args.threads, args.quick)
         results["captured"] = rows
-        columns = [("batch", "batch", "{}")]
-        for name, label in (("hand_numpy", "hand numpy"), ("eager", "eager"),
-                            ("eager_flat", "eager flat"), ("captured", "captured"),
-                            ("captured_flat", "cap. flat"), ("torch", "torch"),
-                            ("products_only", "products only")):
-            columns += [(f"{label} min", f"{name}_min_us", "{:.0f}"),
-                        ("med", f"{name}_med_us", "{:.0f}")]
+        columns = [("batch", "batch", "{}")] + _min_median_columns(
+            (("hand_numpy", "hand numpy"), ("eager", "eager"), ("eager_flat", "eager flat"),
+             ("captured", "captured"), ("captured_flat", "cap. flat"), ("torch", "torch"),
+             ("products_only", "products only")), "{:.0f}")
         _table("3b. the same step captured (tinygrad_edu.capture; flat: optim.SGD(flat=True)), "
                "Numba backend, µs per step, min and median over interleaved bursts", rows,
                columns + [("load", "load_average", "{:.1f}")])
@@ -180,12 +186,9 @@ def main(argv=None):
 
         rows = optimizer_family(args.threads, args.quick)
         results["optimizers"] = rows
-        columns = [("optimizer", "optimizer", "{}")]
-        for name, label in (("numpy", "numpy be"), ("numba", "numba be"),
-                            ("numba_flat", "numba flat"), ("torch", "torch"),
-                            ("torch_fused", "torch fused")):
-            columns += [(f"{label} min", f"{name}_min_us", "{:.1f}"),
-                        ("med", f"{name}_med_us", "{:.1f}")]
+        columns = [("optimizer", "optimizer", "{}")] + _min_median_columns(
+            (("numpy", "numpy be"), ("numba", "numba be"), ("numba_flat", "numba flat"),
+             ("torch", "torch"), ("torch_fused", "torch fused")), "{:.1f}")
         _table("3c. one optimizer step alone over the ranking MLP's 74,242 parameters (8 "
                "tensors), µs, min and median over interleaved bursts", rows,
                columns + [("numba/numpy min", "numba_vs_numpy_min", "{:.2f}"),
@@ -196,10 +199,8 @@ def main(argv=None):
             if row.get("torch_min_us"):
                 row["torch_over_fused"] = row["torch_min_us"] / row["fused_min_us"]
         results["inference"] = rows
-        columns = [("batch", "batch", "{}")]
-        for label, key in inference.LATENCY_NAMES:
-            columns += [(f"{label} min", f"{key}_min_us", "{:.2f}"),
-                        ("med", f"{key}_median_us", "{:.2f}")]
+        columns = [("batch", "batch", "{}")] + _min_median_columns(
+            ((key, label) for label, key in inference.LATENCY_NAMES), "{:.2f}", median="median")
         _table("4. ranking MLP inference latency, µs per call, min and median over interleaved "
                "bursts (fused = compile(); bf16 / fp16 = compile(weights=...))", rows,
                columns + [("torch/fused min", "torch_over_fused", "{:.1f}")])
