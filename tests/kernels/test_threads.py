@@ -1,11 +1,7 @@
 """The thread chooser keeps the faster thread count per product shape, backs off on a busy
 machine, by default changes BLAS's count only where a probe on random numbers shows the BLAS
 gives the same bits on any count (so same-seed runs stay identical), honours a fixed count,
-and refuses bad settings; the kernels report compile time and compile only the activations a
-model uses."""
-
-import subprocess
-import sys
+and refuses bad settings."""
 
 import numpy as np
 import pytest
@@ -13,7 +9,7 @@ import pytest
 pytest.importorskip("numba")
 
 from tinygrad_edu.errors import ArgumentError  # noqa: E402
-from tinygrad_edu.kernels.cpu import compile_seconds, threads  # noqa: E402
+from tinygrad_edu.kernels.cpu import threads  # noqa: E402
 from tinygrad_edu.kernels.cpu.backend import NumbaBackend  # noqa: E402
 
 BIG = threads.MIN_FLOPS * 4
@@ -376,36 +372,3 @@ def test_the_backend_setting_reaches_the_products_and_results_stay_the_same():
             np.testing.assert_allclose(backend.matmul(a, b), expected, rtol=1e-4, atol=1e-4)
     finally:
         backend.threads = "auto"
-
-
-def test_compile_seconds_counts_a_new_compilation():
-    import numba
-
-    before = compile_seconds()
-
-    @numba.njit
-    def add_one(x):
-        return x + 1
-
-    assert add_one(1) == 2
-    assert compile_seconds() > before
-
-
-_ONE_ACTIVATION = """
-import numpy as np, tinygrad_edu as tg
-from tinygrad_edu.nn import functional as F
-from tinygrad_edu.kernels.cpu import activations
-tg.set_backend("numba")
-model = tg.nn.MLP(8, [16], 1, activation="relu")
-for batch in (1, 5):
-    x = tg.Tensor(np.ones((batch, 8), np.float32))
-    F.mse_loss(model(x), tg.Tensor(np.zeros((batch, 1), np.float32))).backward()
-print(activations.per_code.cache_info().currsize, len(activations.bias_activation.signatures))
-"""
-
-
-def test_a_relu_network_compiles_the_relu_loops_only():
-    out = subprocess.run([sys.executable, "-c", _ONE_ACTIVATION], capture_output=True,
-                         text=True, check=True)
-    # One activation's loops built, and the every-activation dispatcher never compiled.
-    assert out.stdout.split() == ["1", "0"], out.stdout + out.stderr
