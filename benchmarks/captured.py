@@ -26,10 +26,12 @@ from tinygrad_edu import Tensor, capture, manual_seed, nn, optim, set_backend  #
 from tinygrad_edu.nn import functional as F  # noqa: E402
 
 from benchmarks.numpy_mlp import NumpyMLP  # noqa: E402
+from benchmarks.ranking import RANKING, train_flops  # noqa: E402
 from benchmarks.timing import interleaved_min_median  # noqa: E402
 from benchmarks.torch_mlp import torch_train_step, torch_with_threads  # noqa: E402
 
-RANKING = [128, 256, 128, 64, 1]
+SGEMM_N = 2048          # the square product of the "% of sgemm" columns
+SGEMM_FROM_BATCH = 256  # the batches whose rows get them
 __all__ = ["engine_step", "products_step", "training_contenders", "captured_family"]
 
 
@@ -103,6 +105,8 @@ def captured_family(batches, threads, quick):
         torch = torch_with_threads(threads)
         if torch is not None:
             contenders["torch"] = (lambda: None, torch_train_step(torch, batch, RANKING))
+        if batch >= SGEMM_FROM_BATCH:
+            contenders["sgemm"] = (lambda: None, _sgemm())
         times = interleaved_min_median(contenders, total_time=2.0 if quick else 8.0, rounds=8,
                                        warmup=5)
         row = {"batch": batch, "load_average": os.getloadavg()[0]}
@@ -112,8 +116,23 @@ def captured_family(batches, threads, quick):
             for stat in ("min", "med"):
                 row[f"{name}_{stat}_vs_hand"] = row[f"{name}_{stat}_us"] / \
                     row[f"hand_numpy_{stat}_us"]
+        if "sgemm" in times:
+            peak = 2 * SGEMM_N ** 3 / times["sgemm"][0]
+            row["sgemm_min_gflops"] = peak / 1e9
+            for name in ("hand_numpy", "captured", "captured_flat", "products_only"):
+                row[f"{name}_pct_sgemm_min"] = 100 * train_flops(batch) / times[name][0] / peak
         rows.append(row)
     return rows
+
+
+def _sgemm():
+    """numpy's float32 matmul of two SGEMM_N-square matrices: the peak that "% of sgemm"
+    divides by, timed in the same bursts as the steps, so that both minimums come from the
+    same moments of a shared machine."""
+    rng = np.random.default_rng(1)
+    a, b = (rng.standard_normal((SGEMM_N, SGEMM_N)).astype(np.float32) for _ in range(2))
+    out = np.empty_like(a)
+    return lambda: np.matmul(a, b, out=out)
 
 
 def main(argv=None):

@@ -24,7 +24,8 @@ import time
 
 import numpy as np
 
-from .families import RANKING, _engine_step
+from .families import _engine_step
+from .ranking import RANKING
 from .torch_mlp import torch_train_step, torch_with_threads
 from .numpy_mlp import NumpyMLP
 from .timing import interleaved_times

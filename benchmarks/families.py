@@ -15,16 +15,10 @@ from tinygrad_edu.backends.reference import NumpyBackend
 from .captured import training_contenders
 from .inference import latency_rows
 from .numpy_mlp import NumpyMLP
+from .ranking import RANKING, train_flops
 from .timing import interleaved_medians
 from .torch_mlp import torch_train_step, torch_with_threads
 
-RANKING = [128, 256, 128, 64, 1]          # the textbook's ranking network
-PARAMS = sum(a * b for a, b in zip(RANKING[:-1], RANKING[1:]))
-
-
-def train_flops(batch):
-    """Multiply-add work of one training step, x2: forward, dW, and dX except the input's."""
-    return 2 * batch * (3 * PARAMS - RANKING[0] * RANKING[1])
 
 
 # ---- 1. matmul ----

@@ -37,13 +37,8 @@ from tinygrad_edu import Tensor, devices, manual_seed, nn, no_grad, optim  # noq
 from tinygrad_edu.backends import get_backend  # noqa: E402
 from tinygrad_edu.nn import functional as F  # noqa: E402
 
-RANKING = [128, 256, 128, 64, 1]
-PARAMS = sum(a * b for a, b in zip(RANKING[:-1], RANKING[1:]))
+from benchmarks.ranking import RANKING, train_flops  # noqa: E402
 
-
-def _train_flops(batch):
-    """Multiply-add work of one training step, x2: forward, dW, and dX except the input's."""
-    return 2 * batch * (3 * PARAMS - RANKING[0] * RANKING[1])
 
 
 def _seconds(fn, sync, min_time, min_runs=5, warmup=2):
@@ -165,7 +160,7 @@ def training_rows(batches, cpu_batches, min_time):
             step()
         cuda.synchronize()
         row = {"batch": batch, "cuda_us": ours * 1e6,
-               "cuda_gflops": _train_flops(batch) / ours / 1e9,
+               "cuda_gflops": train_flops(batch) / ours / 1e9,
                "copies_per_step": (transfers.uploads + transfers.downloads) / 10}
         if torch is not None:
             model = _torch_model(torch)

@@ -28,9 +28,9 @@ from tinygrad_edu.apps.ranking import heldout_users, make_ranking_task, ranking_
 from tinygrad_edu.apps.training import fit  # noqa: E402
 
 from .numpy_mlp import NumpyMLP  # noqa: E402
+from .ranking import RANKING  # noqa: E402
 from .timing import interleaved_min_median  # noqa: E402
 
-RANKING = [128, 256, 128, 64, 1]
 FORMATS = ("bfloat16", "float16")
 
 

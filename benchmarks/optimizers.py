@@ -10,7 +10,7 @@ import numpy as np
 
 from tinygrad_edu import Tensor, manual_seed, nn, optim, set_backend
 
-from benchmarks.captured import RANKING
+from benchmarks.ranking import RANKING
 from benchmarks.timing import interleaved_min_median
 from benchmarks.torch_mlp import torch_with_threads
 

@@ -181,6 +181,14 @@ def main(argv=None):
                    for name, label in (("eager", "eager"), ("captured", "captured"),
                                        ("captured_flat", "cap. flat"), ("torch", "torch"))
                    for stat in ("min", "med")])
+        _table(f"   % of sgemm: the step's work over its min time, against the min of a "
+               f"{captured.SGEMM_N}-square sgemm timed in the same bursts", [
+                   r for r in rows if "sgemm_min_gflops" in r],
+               [("batch", "batch", "{}"), ("sgemm GF/s", "sgemm_min_gflops", "{:.0f}")] + [
+                   (label, f"{name}_pct_sgemm_min", "{:.0f}")
+                   for name, label in (("hand_numpy", "hand numpy"), ("captured", "captured"),
+                                       ("captured_flat", "cap. flat"),
+                                       ("products_only", "products only"))])
     if "optimizers" in args.only:
         from benchmarks.optimizers import optimizer_family
 
