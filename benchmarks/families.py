@@ -20,7 +20,6 @@ from .timing import interleaved_medians
 from .torch_mlp import torch_train_step, torch_with_threads
 
 
-
 # ---- 1. matmul ----
 def matmul_family(sizes, quick):
     rows = []

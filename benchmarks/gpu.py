@@ -40,7 +40,6 @@ from tinygrad_edu.nn import functional as F  # noqa: E402
 from benchmarks.ranking import RANKING, train_flops  # noqa: E402
 
 
-
 def _seconds(fn, sync, min_time, min_runs=5, warmup=2):
     """Median wall time of ``fn()`` followed by ``sync()`` (the GPU finished), after untimed
     warm-up calls (compilation, the buffer cache, cuBLAS's heuristics)."""
