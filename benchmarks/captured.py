@@ -27,7 +27,7 @@ from tinygrad_edu.nn import functional as F  # noqa: E402
 
 from benchmarks.numpy_mlp import NumpyMLP  # noqa: E402
 from benchmarks.ranking import RANKING, train_flops  # noqa: E402
-from benchmarks.timing import interleaved_min_median  # noqa: E402
+from benchmarks.timing import interleaved_min_median, sgemm_call  # noqa: E402
 from benchmarks.torch_mlp import torch_train_step, torch_with_threads  # noqa: E402
 
 SGEMM_N = 2048          # the square product of the "% of sgemm" columns
@@ -107,7 +107,9 @@ def captured_family(batches, threads, quick):
         if torch is not None:
             contenders["torch"] = (lambda: None, torch_train_step(torch, batch, RANKING))
         if batch >= SGEMM_FROM_BATCH:
-            contenders["sgemm"] = (lambda: None, _sgemm())
+            # the peak "% of sgemm" divides by, timed in the same bursts as the steps, so that
+            # both minimums come from the same moments of a shared machine
+            contenders["sgemm"] = (lambda: None, sgemm_call(SGEMM_N, np.random.default_rng(1)))
         times = interleaved_min_median(contenders, total_time=2.0 if quick else 8.0, rounds=8,
                                        warmup=5)
         row = {"batch": batch, "load_average": os.getloadavg()[0]}
@@ -124,16 +126,6 @@ def captured_family(batches, threads, quick):
                 row[f"{name}_pct_sgemm_min"] = 100 * train_flops(batch) / times[name][0] / peak
         rows.append(row)
     return rows
-
-
-def _sgemm():
-    """numpy's float32 matmul of two SGEMM_N-square matrices: the peak that "% of sgemm"
-    divides by, timed in the same bursts as the steps, so that both minimums come from the
-    same moments of a shared machine."""
-    rng = np.random.default_rng(1)
-    a, b = (rng.standard_normal((SGEMM_N, SGEMM_N)).astype(np.float32) for _ in range(2))
-    out = np.empty_like(a)
-    return lambda: np.matmul(a, b, out=out)
 
 
 def main(argv=None):

@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 __all__ = ["interleaved_times", "interleaved_medians", "interleaved_min_median", "machine_info",
-           "median_seconds", "sgemm_rate"]
+           "median_seconds", "sgemm_call", "sgemm_rate"]
 
 
 def median_seconds(fn, min_time=0.3, min_runs=7, max_runs=2000, warmup=3):
@@ -79,14 +79,20 @@ def interleaved_min_median(contenders, **options):
             for name, t in interleaved_times(contenders, **options).items()}
 
 
+def sgemm_call(n, rng):
+    """A no-argument call of numpy's float32 matmul of two ``n``-square matrices drawn from
+    ``rng``, into a preallocated output: the product sgemm rates are measured on."""
+    a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
+    out = np.empty((n, n), np.float32)
+    return lambda: np.matmul(a, b, out=out)
+
+
 def sgemm_rate(sizes=(1024, 2048)):
     """numpy's float32 matmul rate in GFLOP/s (the best over ``sizes``): the machine's sgemm."""
     rng = np.random.default_rng(0)
     best = 0.0
     for n in sizes:
-        a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
-        out = np.empty((n, n), np.float32)
-        seconds = median_seconds(lambda: np.matmul(a, b, out=out), min_time=1.0, min_runs=5)
+        seconds = median_seconds(sgemm_call(n, rng), min_time=1.0, min_runs=5)
         best = max(best, 2 * n ** 3 / seconds / 1e9)
     return best
 
